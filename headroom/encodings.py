@@ -1,0 +1,82 @@
+"""Offline tiktoken encodings, shipped in the package and checked against tiktoken's sha256.
+
+tiktoken downloads its encoding files on first use; Headroom must count in a sandbox with no
+network, so it builds the ``tiktoken.Encoding`` from the files in ``_encodings/`` instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import gzip
+import hashlib
+from importlib import resources
+
+import tiktoken
+
+from .errors import HeadroomError
+
+# The hashes tiktoken itself checks its downloads against (tiktoken_ext/openai_public.py).
+ENCODING_SHA256 = {
+    "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+    "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+}
+
+_PATTERNS = {
+    "cl100k_base": (
+        r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
+        r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+    ),
+    "o200k_base": "|".join(
+        [
+            r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+            r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+            r"""\p{N}{1,3}""",
+            r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+            r"""\s*[\r\n]+""",
+            r"""\s+(?!\S)""",
+            r"""\s+""",
+        ]
+    ),
+}
+
+_SPECIAL_TOKENS = {
+    "cl100k_base": {
+        "<|endoftext|>": 100257,
+        "<|fim_prefix|>": 100258,
+        "<|fim_middle|>": 100259,
+        "<|fim_suffix|>": 100260,
+        "<|endofprompt|>": 100276,
+    },
+    "o200k_base": {"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
+}
+
+
+def read_encoding_file(name: str) -> bytes:
+    """The raw ``.tiktoken`` file for ``name``, verified against tiktoken's sha256."""
+    if name not in ENCODING_SHA256:
+        raise HeadroomError(f"unknown encoding {name!r}; shipped: {sorted(ENCODING_SHA256)}")
+    packed = resources.files("headroom").joinpath("_encodings", f"{name}.tiktoken.gz")
+    raw = gzip.decompress(packed.read_bytes())
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != ENCODING_SHA256[name]:
+        raise HeadroomError(
+            f"encoding file {name} is corrupt: sha256 {digest} != {ENCODING_SHA256[name]}"
+        )
+    return raw
+
+
+@functools.cache
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """Build (once per process) the tiktoken encoding ``name`` from the shipped file."""
+    raw = read_encoding_file(name)
+    ranks = {
+        base64.b64decode(token): int(rank)
+        for token, rank in (line.split() for line in raw.splitlines() if line)
+    }
+    return tiktoken.Encoding(
+        name=f"headroom-{name}",
+        pat_str=_PATTERNS[name],
+        mergeable_ranks=ranks,
+        special_tokens=_SPECIAL_TOKENS[name],
+    )

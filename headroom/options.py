@@ -1,0 +1,116 @@
+"""Validated engine options and per-tool compression profiles.
+
+Options arrive from users as keyword arguments (``headroom_keep_turns=2``) or dicts
+(``{"search": {"max_array_items": 5}}``); a bad value raises ``ValueError`` naming the option
+and what it accepts, before anything is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Mode = Literal["audit", "optimize"]
+MODES: tuple[str, ...] = get_args(Mode)
+DEFAULT_OUTPUT_BUFFER_TOKENS = 4000
+DEFAULT_KEEP_TURNS = 2
+# A profile under this name applies to every tool that has no profile of its own.
+DEFAULT_PROFILE_KEY = "*"
+
+
+class ToolProfile(BaseModel):
+    """How hard one tool's output may be compressed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_array_items: int = Field(5, ge=0, description="leading items kept of a long array")
+    max_string_length: int = Field(1000, ge=16, description="characters kept of a long string")
+    max_depth: int = Field(12, ge=1, description="nesting levels kept")
+    min_tokens: int = Field(
+        300, ge=0, description="outputs smaller than this are only minified, never shortened"
+    )
+    text_lines: bool = Field(False, description="opt plain-text output into line shortening")
+    max_lines: int = Field(60, ge=2, description="head and tail lines kept of long text")
+    keep_signals: bool = Field(
+        True, description="keep array items and lines with errors, outliers or question terms"
+    )
+
+    def harder(self) -> ToolProfile:
+        """The profile used on old tool outputs when the request does not fit its window."""
+        return self.model_copy(
+            update={
+                "max_array_items": min(self.max_array_items, 3),
+                "max_string_length": min(self.max_string_length, 400),
+                "min_tokens": min(self.min_tokens, 200),
+                "text_lines": True,
+                "max_lines": min(self.max_lines, 40),
+            }
+        )
+
+
+class EngineOptions(BaseModel):
+    """Everything that shapes one plan besides the messages, the model and the tools."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Mode = "optimize"
+    output_buffer_tokens: int = Field(DEFAULT_OUTPUT_BUFFER_TOKENS, ge=0)
+    keep_turns: int = Field(DEFAULT_KEEP_TURNS, ge=0)
+    tool_profiles: dict[str, ToolProfile] = Field(default_factory=dict)
+
+    def profile_for(self, tool_name: str | None) -> ToolProfile:
+        if tool_name is not None and tool_name in self.tool_profiles:
+            return self.tool_profiles[tool_name]
+        return self.tool_profiles.get(DEFAULT_PROFILE_KEY) or _DEFAULT_PROFILE
+
+    def cache_key(self) -> str:
+        """A stable text form of these options, for memoising per-message work."""
+        return self.model_dump_json()
+
+
+_DEFAULT_PROFILE = ToolProfile()
+
+_FIELD_HINTS = {
+    "mode": f"one of {', '.join(repr(m) for m in MODES)}",
+    "output_buffer_tokens": "an integer >= 0",
+    "keep_turns": "an integer >= 0",
+    "tool_profiles": (
+        "a mapping of tool name to a profile with keys "
+        + ", ".join(sorted(ToolProfile.model_fields))
+    ),
+}
+
+
+def make_options(**values: Any) -> EngineOptions:
+    """Build EngineOptions, turning pydantic's errors into one readable ValueError."""
+    given = {k: v for k, v in values.items() if v is not None}
+    unknown = sorted(set(given) - set(EngineOptions.model_fields))
+    if unknown:
+        raise ValueError(
+            f"unknown headroom option(s) {unknown}; valid options: "
+            f"{sorted(EngineOptions.model_fields)}"
+        )
+    profiles = given.get("tool_profiles")
+    if profiles is not None and not isinstance(profiles, Mapping):
+        raise ValueError(f"tool_profiles must be {_FIELD_HINTS['tool_profiles']}")
+    try:
+        return EngineOptions(**given)
+    except ValidationError as exc:
+        raise ValueError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        loc = error.get("loc", ())
+        field = str(loc[0]) if loc else "options"
+        where = ".".join(str(p) for p in loc)
+        hint = _FIELD_HINTS.get(field, "")
+        got = error.get("input")
+        parts.append(
+            f"invalid headroom option {where}={got!r}: {error.get('msg')}"
+            + (f" (expected {hint})" if hint else "")
+        )
+    return "; ".join(parts)

@@ -1,0 +1,219 @@
+"""Exact, offline prompt-token counting, cached by content.
+
+``count_tokens`` returns what the OpenAI API bills as ``prompt_tokens``: the chat formula from
+OpenAI's cookbook (3 tokens per message, 1 per ``name``, 3 to prime the reply), tool-call names
+and arguments, the cookbook's tool-definition formula, and images by the tile rule. An agent
+loop resends its whole history every turn, so text counts are memoised by content: a turn pays
+only for what is new.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from .encodings import get_encoding
+from .images import image_tokens
+from .models import CL100K, ModelInfo, resolve_model
+
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING_TOKENS = 3
+# A tool call in an assistant message: its id/type framing around name and arguments.
+TOKENS_PER_TOOL_CALL = 3
+
+
+class _TextCountCache:
+    """An LRU of text -> token count per encoding, bounded by total characters held."""
+
+    def __init__(self, max_chars: int = 64_000_000, max_entries: int = 200_000) -> None:
+        self._entries: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._chars = 0
+        self._max_chars = max_chars
+        self._max_entries = max_entries
+        self._lock = threading.Lock()
+
+    def count(self, encoding: str, text: str) -> int:
+        key = (encoding, text)
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+                return hit
+        value = _encode_len(encoding, text)
+        if len(text) > 32:  # tiny strings are cheaper to encode than to keep
+            with self._lock:
+                if key not in self._entries:
+                    self._entries[key] = value
+                    self._chars += len(text)
+                    while self._chars > self._max_chars or len(self._entries) > self._max_entries:
+                        (_, old), _count = self._entries.popitem(last=False)
+                        self._chars -= len(old)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._chars = 0
+
+
+_cache = _TextCountCache()
+
+
+def _encode_len(encoding: str, text: str) -> int:
+    enc = get_encoding(encoding)
+    try:
+        return len(enc.encode_ordinary(text))
+    except UnicodeEncodeError:  # lone surrogates: count them as the replacement they become
+        cleaned = text.encode("utf-8", "replace").decode("utf-8")
+        return len(enc.encode_ordinary(cleaned))
+
+
+def count_text(text: str, encoding: str = "o200k_base") -> int:
+    """Tokens in ``text`` under ``encoding``, memoised by content."""
+    if not text:
+        return 0
+    return _cache.count(encoding, text)
+
+
+def clear_cache() -> None:
+    """Forget every memoised count (for benchmarks that measure cold counting)."""
+    _cache.clear()
+
+
+def content_tokens(content: object, info: ModelInfo) -> int:
+    """Tokens of a message's ``content``: a string, a list of parts, or None."""
+    if content is None:
+        return 0
+    if isinstance(content, str):
+        return count_text(content, info.encoding)
+    if isinstance(content, list):
+        return sum(_part_tokens(part, info) for part in content)
+    return count_text(_as_text(content), info.encoding)
+
+
+def _part_tokens(part: object, info: ModelInfo) -> int:
+    if isinstance(part, str):
+        return count_text(part, info.encoding)
+    if not isinstance(part, Mapping):
+        return count_text(_as_text(part), info.encoding)
+    kind = part.get("type")
+    if kind in ("text", "input_text", "output_text") and isinstance(part.get("text"), str):
+        return count_text(part["text"], info.encoding)
+    if kind == "refusal" and isinstance(part.get("refusal"), str):
+        return count_text(part["refusal"], info.encoding)
+    if kind in ("image_url", "input_image"):
+        return image_tokens(part, info.image_base_tokens, info.image_tile_tokens)
+    if kind in ("input_audio", "file", "input_file"):
+        return 0  # billed by the provider outside the text prompt; not estimable from the body
+    return count_text(_as_text(part), info.encoding)
+
+
+def _as_text(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return str(value)
+
+
+def tool_call_tokens(tool_calls: object, info: ModelInfo) -> int:
+    """Tokens for the ``tool_calls`` of an assistant message (name and arguments of each)."""
+    if not isinstance(tool_calls, list):
+        return count_text(_as_text(tool_calls), info.encoding) if tool_calls else 0
+    total = 0
+    for call in tool_calls:
+        total += TOKENS_PER_TOOL_CALL
+        fn = call.get("function") if isinstance(call, Mapping) else None
+        if isinstance(fn, Mapping):
+            name, args = fn.get("name"), fn.get("arguments")
+            total += count_text(name if isinstance(name, str) else _as_text(name), info.encoding)
+            total += count_text(args if isinstance(args, str) else _as_text(args), info.encoding)
+        else:
+            total += count_text(_as_text(call), info.encoding)
+    return total
+
+
+def message_tokens(message: object, info: ModelInfo) -> int:
+    """Tokens one message adds to the prompt, framing included."""
+    if not isinstance(message, Mapping):
+        return TOKENS_PER_MESSAGE + count_text(_as_text(message), info.encoding)
+    total = TOKENS_PER_MESSAGE
+    role = message.get("role")
+    total += count_text(role if isinstance(role, str) else _as_text(role), info.encoding)
+    total += content_tokens(message.get("content"), info)
+    name = message.get("name")
+    if name is not None:
+        total += TOKENS_PER_NAME + count_text(
+            name if isinstance(name, str) else _as_text(name), info.encoding
+        )
+    if message.get("tool_calls"):
+        total += tool_call_tokens(message.get("tool_calls"), info)
+    function_call = message.get("function_call")
+    if isinstance(function_call, Mapping):
+        total += tool_call_tokens([{"function": function_call}], info)
+    return total
+
+
+def tools_tokens(tools: object, info: ModelInfo) -> int:
+    """Tokens for the ``tools`` list by the cookbook's tool-definition formula."""
+    if not tools or not isinstance(tools, list):
+        return 0
+    if info.encoding == CL100K:
+        func_init, prop_init, prop_key, enum_init, enum_item, func_end = 10, 3, 3, -3, 3, 12
+    else:
+        func_init, prop_init, prop_key, enum_init, enum_item, func_end = 7, 3, 3, -3, 3, 12
+    enc = info.encoding
+    total = 0
+    for tool in tools:
+        fn = tool.get("function") if isinstance(tool, Mapping) else None
+        if not isinstance(fn, Mapping):
+            total += count_text(_as_text(tool), enc)
+            continue
+        total += func_init
+        desc = _str(fn.get("description")).removesuffix(".")
+        total += count_text(f"{_str(fn.get('name'))}:{desc}", enc)
+        params = fn.get("parameters")
+        props = params.get("properties") if isinstance(params, Mapping) else None
+        if isinstance(props, Mapping) and props:
+            total += prop_init
+            for key, spec in props.items():
+                total += prop_key
+                spec = spec if isinstance(spec, Mapping) else {}
+                enum = spec.get("enum")
+                if isinstance(enum, list):
+                    total += enum_init
+                    for item in enum:
+                        total += enum_item + count_text(_str(item), enc)
+                p_type = spec.get("type")
+                p_type_text = p_type if isinstance(p_type, str) else _as_text(p_type)
+                p_desc = _str(spec.get("description")).removesuffix(".")
+                total += count_text(f"{key}:{p_type_text}:{p_desc}", enc)
+                nested = {k: v for k, v in spec.items() if k in ("properties", "items")}
+                if nested:  # beyond the cookbook: nested schemas are billed as their JSON
+                    total += count_text(_as_text(nested), enc)
+    return total + func_end
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def messages_tokens(messages: Iterable[object], info: ModelInfo) -> int:
+    """Tokens of a message list, reply priming included (no tools)."""
+    return REPLY_PRIMING_TOKENS + sum(message_tokens(m, info) for m in messages)
+
+
+def count_tokens(
+    messages: Sequence[Any],
+    model: str = "gpt-4o",
+    tools: Sequence[Any] | None = None,
+    model_context_limits: Mapping[str, int] | None = None,
+) -> int:
+    """What the OpenAI API bills as ``prompt_tokens`` for ``messages`` (and ``tools``)."""
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, Iterable):
+        raise ValueError(f"messages must be a list of message dicts, got {type(messages).__name__}")
+    info = resolve_model(model, model_context_limits)
+    return messages_tokens(messages, info) + tools_tokens(list(tools) if tools else None, info)

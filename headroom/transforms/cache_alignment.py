@@ -1,0 +1,130 @@
+"""Cache alignment: keep the system prompt's prefix identical from one day to the next.
+
+Sentences that carry dates or times move out of the system prompt into a trailing
+``[Context: ...]`` block, whitespace is normalised, and a hash of the static prefix (tool
+definitions plus system prompts without their context block) is computed. Two requests that
+differ only in the date get identical prefixes. Only system and developer messages are touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ..conversation import SYSTEM_ROLES, role_of
+from ..plan import TransformResult
+from ..tokens import message_tokens
+from .base import TransformContext
+from .dynamic_values import find_dynamic_values
+
+NAME = "cache_alignment"
+CONTEXT_OPEN = "[Context: "
+_CONTEXT_BLOCK = re.compile(r"\n\n\[Context: (?P<body>[^\n]*)\]\Z")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+_MAX_LINE = 300  # dates in longer lines are content, not a date line
+_MAX_MOVED = 3  # more dynamic sentences than this: the prompt is about dates; leave it
+
+
+def split_context(text: str) -> tuple[str, str | None]:
+    """(static part, body of an existing trailing context block or None)."""
+    match = _CONTEXT_BLOCK.search(text)
+    if match is None:
+        return text, None
+    return text[: match.start()], match.group("body")
+
+
+def align_text(text: str) -> tuple[str, list[str]]:
+    """Return the static text (dynamic sentences removed, whitespace normalised) and the
+    dynamic sentences, in order."""
+    static, existing = split_context(text)
+    moved: list[str] = []
+    lines_out: list[str] = []
+    for line in static.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if len(line) <= _MAX_LINE and find_dynamic_values(line):
+            kept, taken = _take_dynamic_sentences(line)
+            moved.extend(taken)
+            if kept.strip() or not taken:
+                lines_out.append(kept)
+        else:
+            lines_out.append(line)
+    if len(moved) > _MAX_MOVED:
+        moved, lines_out = [], static.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    normalised = _normalise("\n".join(lines_out))
+    if existing is not None:
+        moved = [existing, *moved]
+    return normalised, moved
+
+
+def _take_dynamic_sentences(line: str) -> tuple[str, list[str]]:
+    sentences = _SENTENCE_END.split(line.strip())
+    taken = [s for s in sentences if find_dynamic_values(s)]
+    kept = [s for s in sentences if not find_dynamic_values(s)]
+    indent = line[: len(line) - len(line.lstrip())]
+    return (indent + " ".join(kept)) if kept else "", taken
+
+
+def _normalise(text: str) -> str:
+    lines = [line.rstrip() for line in text.split("\n")]
+    joined = "\n".join(lines).strip("\n")
+    return re.sub(r"\n{3,}", "\n\n", joined)
+
+
+def aligned_content(text: str) -> str:
+    static, moved = align_text(text)
+    if not moved:
+        return static
+    return f"{static}\n\n{CONTEXT_OPEN}{' '.join(moved)}]" if static else f"{CONTEXT_OPEN}{' '.join(moved)}]"
+
+
+def apply(messages: list[Any], ctx: TransformContext) -> tuple[list[Any], TransformResult]:
+    out = list(messages)
+    saved = changed = moved_count = 0
+    for i, message in enumerate(messages):
+        if role_of(message) not in SYSTEM_ROLES or not isinstance(message.get("content"), str):
+            continue
+        new_text = aligned_content(message["content"])
+        if new_text == message["content"]:
+            continue
+        new_message = {**message, "content": new_text}
+        saved += message_tokens(message, ctx.info) - message_tokens(new_message, ctx.info)
+        moved_count += len(align_text(message["content"])[1])
+        out[i] = new_message
+        changed += 1
+    return out, TransformResult(NAME, saved, changed, {"dynamic_values_moved": moved_count})
+
+
+def _leading_system(messages: Sequence[Any]) -> list[Any]:
+    lead = []
+    for message in messages:
+        if role_of(message) not in SYSTEM_ROLES:
+            break
+        lead.append(message.get("content"))
+    return lead
+
+
+def prefix_hash(messages: Sequence[Any], tools: Sequence[Any] | None,
+                static_only: bool = False) -> str:
+    """sha256 of the cacheable prefix: tool definitions and the leading system prompts.
+
+    With ``static_only`` a trailing ``[Context: ...]`` block is left out, so the hash of an
+    aligned request does not change with the date.
+    """
+    system = _leading_system(messages)
+    if static_only:
+        system = [split_context(c)[0] if isinstance(c, str) else c for c in system]
+    return _digest({"tools": list(tools or []), "system": system})
+
+
+def stable_prefix_hash(messages: Sequence[Any], tools: Sequence[Any] | None) -> str:
+    """The hash the prefix would have after alignment, without building the aligned request."""
+    system = [align_text(c)[0] if isinstance(c, str) else c for c in _leading_system(messages)]
+    return _digest({"tools": list(tools or []), "system": system})
+
+
+def _digest(value: object) -> str:
+    blob = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"),
+                      default=repr)
+    return hashlib.sha256(blob.encode("ascii")).hexdigest()
