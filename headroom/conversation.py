@@ -145,15 +145,7 @@ def protected_start(messages: Sequence[Any], keep_turns: int) -> int:
 
 _WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./:@-]*[A-Za-z0-9_]|[A-Za-z0-9]")
 _STOPWORDS = frozenset(
-    """a about above after again all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    get got had has have having he her here hers him his how i if in into is it its itself just
-    let me more most my no nor not now of off on once only or other our out over own please same
-    she should show so some such tell than that the their them then there these they this those
-    through to too under until up us very was we were what when where which while who whom why
-    will with would you your yours can't don't i'll i'm it's let's check look find give need want
-    pull read list see ok okay thanks thank now next first last any anything something there's
-    did does done go going know like make sure try use using way well yes yet""".split()
+    ["a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "get", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "let", "me", "more", "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "please", "same", "she", "should", "show", "so", "some", "such", "tell", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "us", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "can't", "don't", "i'll", "i'm", "it's", "let's", "check", "look", "find", "give", "need", "want", "pull", "read", "list", "see", "ok", "okay", "thanks", "thank", "now", "next", "first", "last", "any", "anything", "something", "there's", "did", "does", "done", "go", "going", "know", "like", "make", "sure", "try", "use", "using", "way", "well", "yes", "yet"]
 )
 
 
@@ -164,16 +156,21 @@ def question_terms(text: str, limit: int = 48) -> tuple[str, ...]:
     (``#49`` -> ``49``), and path-like tokens with their parts (``test/Issue.py``).
     """
     seen: dict[str, None] = {}
+    for number in _ISSUE_REF.findall(text):
+        seen["#" + number] = None
     for raw in _WORD.findall(text):
         for term in _expand(raw):
             t = term.lower()
-            if t in _STOPWORDS or t in seen:
+            if t in _STOPWORDS or t in seen or "#" + t in seen:
                 continue
             if (t.isdigit() and len(t) >= 2) or (not t.isdigit() and len(t) >= 3):
                 seen[t] = None
         if len(seen) >= limit:
             break
     return tuple(seen)
+
+
+_ISSUE_REF = re.compile(r"#(\d+)\b")
 
 
 def _expand(token: str) -> list[str]:

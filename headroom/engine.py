@@ -20,7 +20,7 @@ from .models import ModelInfo, resolve_model, validate_context_limits
 from .options import EngineOptions, ToolProfile, make_options
 from .plan import Plan, TransformResult
 from .tokens import messages_tokens, tools_tokens
-from .transforms import cache_alignment, rolling_window, tool_output
+from .transforms import cache_alignment, recall, rolling_window, tool_output
 from .transforms.base import TransformContext
 
 logger = logging.getLogger("headroom")
@@ -117,30 +117,44 @@ class Headroom:
             return self._make_plan(info, options, original, tool_list, tokens_before,
                                    tokens_before, [], waste, stable, prefix_hash, 0)
 
-        current = original
         results: list[TransformResult] = []
-        for transform in (cache_alignment, tool_output):
-            outcome = self._guard(transform.NAME, lambda t=transform: t.apply(current, ctx))
-            if outcome is not None:
-                current, result = outcome
-                results.append(result)
+        aligned = original
+        outcome = self._guard(cache_alignment.NAME, lambda: cache_alignment.apply(original, ctx))
+        if outcome is not None:
+            aligned, alignment = outcome
+            results.append(alignment)
+        current = aligned
+        compressed = self._guard(tool_output.NAME, lambda: self._compress(aligned, ctx, 0))
+        if compressed is not None:
+            current, compression_results = compressed
+            results.extend(compression_results)
         dropped = 0
         try:
-            window = rolling_window.apply(current, ctx)
+            window = rolling_window.apply(
+                aligned, current, ctx, lambda msgs, k: self._compress(msgs, ctx, k)[0]
+            )
         except HeadroomBudgetError:
             raise
         except Exception as exc:  # noqa: BLE001 - fail open, counted
             self._record_failure(rolling_window.NAME, exc)
             window = None
         if window is not None:
-            current, result, dropped = window
-            results.append(result)
+            current, dropped = window.messages, window.dropped
+            results.append(window.result)
         tokens_after = messages_tokens(current, info) + ctx.tool_tokens
         stable = cache_alignment.prefix_hash(current, tool_list, static_only=True)
         return self._make_plan(info, options, current, tool_list, tokens_before, tokens_after,
                                results, waste, stable, prefix_hash, dropped)
 
     # -- helpers -------------------------------------------------------------------------
+    @staticmethod
+    def _compress(aligned: list[Any], ctx: TransformContext,
+                  harder_before: int) -> tuple[list[Any], list[TransformResult]]:
+        """Tool output compression, then recall of what later questions name."""
+        compressed, compression = tool_output.apply(aligned, ctx, harder_before)
+        recalled, recall_result = recall.apply(aligned, compressed, ctx)
+        return recalled, [compression, recall_result]
+
     @staticmethod
     def _make_plan(info: ModelInfo, options: EngineOptions, messages: list[Any],
                    tools: list[Any] | None, before: int, after: int,

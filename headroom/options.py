@@ -26,6 +26,12 @@ class ToolProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_array_items: int = Field(5, ge=0, description="leading items kept of a long array")
+    shorten_arrays_over: int | None = Field(
+        None,
+        ge=1,
+        description="arrays with more items than this are shortened (default: max_array_items+1;"
+        " the built-in profile uses 20, so short result lists stay whole)",
+    )
     max_string_length: int = Field(1000, ge=16, description="characters kept of a long string")
     max_depth: int = Field(12, ge=1, description="nesting levels kept")
     min_tokens: int = Field(
@@ -37,11 +43,18 @@ class ToolProfile(BaseModel):
         True, description="keep array items and lines with errors, outliers or question terms"
     )
 
+    @property
+    def array_threshold(self) -> int:
+        if self.shorten_arrays_over is not None:
+            return self.shorten_arrays_over
+        return self.max_array_items + 1
+
     def harder(self) -> ToolProfile:
         """The profile used on old tool outputs when the request does not fit its window."""
         return self.model_copy(
             update={
                 "max_array_items": min(self.max_array_items, 3),
+                "shorten_arrays_over": min(self.array_threshold, 8),
                 "max_string_length": min(self.max_string_length, 400),
                 "min_tokens": min(self.min_tokens, 200),
                 "text_lines": True,
@@ -70,7 +83,7 @@ class EngineOptions(BaseModel):
         return self.model_dump_json()
 
 
-_DEFAULT_PROFILE = ToolProfile()
+_DEFAULT_PROFILE = ToolProfile(shorten_arrays_over=20)
 
 _FIELD_HINTS = {
     "mode": f"one of {', '.join(repr(m) for m in MODES)}",

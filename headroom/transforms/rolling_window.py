@@ -1,8 +1,145 @@
-"""Rolling window (stub while being written)."""
+"""Rolling window: bring a request that does not fit back inside the model's window.
+
+Only when the request does not fit. In order, stopping as soon as it fits:
+1. compress the tool outputs before the protected tail harder (information survives where
+   it can);
+2. drop whole tool-call units, oldest first, then the oldest turns; never a leading system
+   message, never the last ``keep_turns`` turns; one marker message says what was dropped;
+3. compress the protected tool outputs harder too.
+If the protected part alone still does not fit, ``HeadroomBudgetError`` is raised: a request
+that cannot fit is never sent.
+
+The window slides in steps: it drops enough to free a multiple of ``budget // 8`` tokens, so
+the next turns of a growing conversation drop exactly the same units and keep the provider's
+prompt-cache prefix until the next step.
+"""
+
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from ..conversation import SYSTEM_ROLES, protected_start, role_of, split_units
+from ..errors import HeadroomBudgetError
 from ..plan import TransformResult
+from ..tokens import message_tokens, messages_tokens
 from .base import TransformContext
+
 NAME = "rolling_window"
-def apply(messages: list[Any], ctx: TransformContext) -> tuple[list[Any], TransformResult, int] | None:
-    return None
+STEPS_PER_BUDGET = 8
+MARKER_PREFIX = "[headroom: "
+
+Compressor = Callable[[list[Any], int], list[Any]]
+
+
+@dataclass(frozen=True)
+class WindowOutcome:
+    messages: list[Any]
+    result: TransformResult
+    dropped: int
+
+
+def marker_message(count: int, tokens: int) -> dict[str, str]:
+    noun = "message" if count == 1 else "messages"
+    return {
+        "role": "system",
+        "content": f"{MARKER_PREFIX}{count} earlier {noun} ({tokens} tokens) were removed to fit "
+        "the context window]",
+    }
+
+
+def total_tokens(messages: list[Any], ctx: TransformContext) -> int:
+    return messages_tokens(messages, ctx.info) + ctx.tool_tokens
+
+
+def apply(aligned: list[Any], compressed: list[Any], ctx: TransformContext,
+          compress: Compressor) -> WindowOutcome | None:
+    """``compressed`` is ``compress(aligned, 0)``; ``compress(aligned, k)`` compresses the tool
+    outputs before index k harder. Returns None when the request already fits."""
+    before = total_tokens(compressed, ctx)
+    if before <= ctx.budget:
+        return None
+    boundary = protected_start(aligned, ctx.options.keep_turns)
+    harder = compress(aligned, boundary)
+    if total_tokens(harder, ctx) <= ctx.budget:
+        return _outcome(harder, before, ctx, 0, 0, "harder compression")
+    trimmed, dropped, dropped_tokens = _drop(harder, ctx)
+    if total_tokens(trimmed, ctx) <= ctx.budget:
+        return _outcome(trimmed, before, ctx, dropped, dropped_tokens, "dropped")
+    hardest = compress(aligned, len(aligned))
+    trimmed, dropped, dropped_tokens = _drop(hardest, ctx)
+    after = total_tokens(trimmed, ctx)
+    if after > ctx.budget:
+        protected = after - _marker_tokens(dropped, dropped_tokens, ctx)
+        raise HeadroomBudgetError(
+            protected_tokens=protected,
+            budget=ctx.budget,
+            context_window=ctx.info.context_window,
+            output_buffer_tokens=ctx.options.output_buffer_tokens,
+            tool_tokens=ctx.tool_tokens,
+        )
+    return _outcome(trimmed, before, ctx, dropped, dropped_tokens, "dropped, protected compressed")
+
+
+def _outcome(messages: list[Any], before: int, ctx: TransformContext, dropped: int,
+             dropped_tokens: int, stage: str) -> WindowOutcome:
+    saved = before - total_tokens(messages, ctx)
+    details = {"stage": stage, "dropped_messages": dropped, "dropped_tokens": dropped_tokens}
+    return WindowOutcome(messages, TransformResult(NAME, saved, dropped, details), dropped)
+
+
+def _marker_tokens(dropped: int, dropped_tokens: int, ctx: TransformContext) -> int:
+    if not dropped:
+        return 0
+    return message_tokens(marker_message(dropped, dropped_tokens), ctx.info)
+
+
+def _drop(messages: list[Any], ctx: TransformContext) -> tuple[list[Any], int, int]:
+    """Drop tool-call units, then turns, oldest first, in steps; insert the marker."""
+    boundary = protected_start(messages, ctx.options.keep_turns)
+    lead = 0
+    while lead < len(messages) and role_of(messages[lead]) in SYSTEM_ROLES:
+        lead += 1
+    candidates = _candidates(messages, lead, boundary)
+    if not candidates:
+        return messages, 0, 0
+    costs = [sum(message_tokens(messages[i], ctx.info) for i in group) for group in candidates]
+    marker_allowance = message_tokens(marker_message(999_999, 99_999_999), ctx.info)
+    need = total_tokens(messages, ctx) - ctx.budget + marker_allowance
+    step = max(ctx.budget // STEPS_PER_BUDGET, 1)
+    target = math.ceil(need / step) * step
+    if target > sum(costs):
+        target = need  # a full step is not available: drop what is needed
+    removed: set[int] = set()
+    freed = 0
+    for group, cost in zip(candidates, costs, strict=True):
+        if freed >= target:
+            break
+        removed.update(group)
+        freed += cost
+    kept = [m for i, m in enumerate(messages) if i not in removed]
+    kept.insert(lead, marker_message(len(removed), freed))
+    return kept, len(removed), freed
+
+
+def _candidates(messages: list[Any], lead: int, boundary: int) -> list[list[int]]:
+    """Droppable groups in dropping order: tool-call units oldest first, then what is left of
+    each turn, oldest first. Nothing before ``lead`` (the system prompt) or from
+    ``boundary`` on (the protected turns) is a candidate."""
+    units = [u for u in split_units(messages) if u.start >= lead and u.stop <= boundary]
+    tool_units = [list(u.indices) for u in units if u.kind == "tool_unit"]
+    in_tool_unit = {i for group in tool_units for i in group}
+    turns: list[list[int]] = []
+    for unit in units:
+        if unit.kind != "message":
+            continue  # tool units are grouped above; system messages are never dropped
+        rest = [i for i in unit.indices if i not in in_tool_unit]
+        if not rest:
+            continue
+        if role_of(messages[unit.start]) == "user" or not turns:
+            turns.append(rest)
+        else:
+            turns[-1].extend(rest)
+    return tool_units + turns

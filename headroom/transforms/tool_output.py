@@ -1,8 +1,159 @@
-"""Tool output compression (stub while being written)."""
+"""Tool output compression: the biggest waste in agent requests, removed safely.
+
+Only tool (and legacy function) messages with string content are touched. JSON is minified
+losslessly first; above the profile's size threshold it is shrunk with every cut marked in the
+JSON itself, and ``<headroom:tool_digest sha256="...">`` (the digest of the original) is
+appended. Text that is not valid JSON is returned unchanged byte for byte, unless the profile
+opts plain text into line-aware shortening. Output whose compressed form would not be smaller,
+or that Headroom already compressed, is returned unchanged. Results are memoised by content, so
+an agent loop that resends its history pays only for new tool outputs.
+"""
+
 from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
+
+from ..conversation import (
+    TOOL_ROLES,
+    question_terms,
+    role_of,
+    tool_name_of,
+    tool_names_by_call_id,
+    user_text_before,
+)
+from ..options import ToolProfile
 from ..plan import TransformResult
+from ..tokens import count_text, message_tokens
 from .base import TransformContext
+from .json_compress import Shrinker, dumps_min, is_json_document, parse_json
+from .text_compress import shorten_lines
+
 NAME = "tool_output_compression"
-def apply(messages: list[Any], ctx: TransformContext) -> tuple[list[Any], TransformResult]:
-    return list(messages), TransformResult(NAME, 0)
+DIGEST_TAG = "<headroom:tool_digest"
+
+
+def digest_line(original: str) -> str:
+    digest = hashlib.sha256(original.encode("utf-8", "surrogatepass")).hexdigest()
+    return f'<headroom:tool_digest sha256="{digest}">'
+
+
+def compress_tool_content(
+    text: str,
+    tool_name: str | None,
+    profile: ToolProfile,
+    question: str = "",
+    encoding: str = "o200k_base",
+) -> str:
+    """The compressed form of one tool output, or ``text`` itself when it should not change."""
+    return _compress_memo(text, profile, question_terms(question), encoding)
+
+
+class _Memo:
+    """LRU of compression results keyed by content, profile, question terms and encoding."""
+
+    def __init__(self, max_entries: int = 2048, max_chars: int = 128_000_000) -> None:
+        self._data: OrderedDict[tuple[str, str, tuple[str, ...], str], str] = OrderedDict()
+        self._chars = 0
+        self._max_entries = max_entries
+        self._max_chars = max_chars
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, tuple[str, ...], str]) -> str | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[str, str, tuple[str, ...], str], value: str) -> None:
+        with self._lock:
+            if key in self._data:
+                return
+            self._data[key] = value
+            self._chars += len(key[0]) + len(value)
+            while len(self._data) > self._max_entries or self._chars > self._max_chars:
+                old_key, old_value = self._data.popitem(last=False)
+                self._chars -= len(old_key[0]) + len(old_value)
+
+
+_memo = _Memo()
+
+
+def _compress_memo(text: str, profile: ToolProfile, terms: tuple[str, ...],
+                   encoding: str) -> str:
+    if len(text) < 64:
+        return text
+    key = (text, profile.model_dump_json(), terms, encoding)
+    hit = _memo.get(key)
+    if hit is not None:
+        return hit
+    result = _compress(text, profile, terms, encoding)
+    _memo.put(key, result)
+    return result
+
+
+def _compress(text: str, profile: ToolProfile, terms: Sequence[str], encoding: str) -> str:
+    if DIGEST_TAG in text:
+        return text  # already compressed by Headroom: idempotent
+    document = parse_json(text)
+    if is_json_document(document):
+        candidate = _compress_json(text, document, profile, terms, encoding)
+    elif profile.text_lines:
+        shortened = shorten_lines(text, profile.max_lines, terms, profile.keep_signals)
+        candidate = None if shortened is None else f"{shortened}\n{digest_line(text)}"
+    else:
+        candidate = None
+    if candidate is None or count_text(candidate, encoding) >= count_text(text, encoding):
+        return text
+    return candidate
+
+
+def _compress_json(text: str, document: Any, profile: ToolProfile, terms: Sequence[str],
+                   encoding: str) -> str | None:
+    minified = dumps_min(document)
+    if minified is None:
+        return None
+    if count_text(minified, encoding) <= profile.min_tokens:
+        return minified
+    shrinker = Shrinker(profile, terms)
+    shrunk = shrinker.shrink(document)
+    if not shrinker.stats.changed:
+        return minified
+    compact = dumps_min(shrunk)
+    if compact is None:
+        return minified
+    return f"{compact}\n{digest_line(text)}"
+
+
+def apply(messages: list[Any], ctx: TransformContext,
+          harder_before: int = 0) -> tuple[list[Any], TransformResult]:
+    """Compress every tool output; those before index ``harder_before`` with the profile's
+    harder form (the rolling window asks for that before it drops anything)."""
+    calls = tool_names_by_call_id(messages)
+    out = list(messages)
+    saved = changed = 0
+    for i, message in enumerate(messages):
+        if role_of(message) not in TOOL_ROLES or not isinstance(message.get("content"), str):
+            continue
+        name = tool_name_of(message, calls)
+        profile = ctx.options.profile_for(name)
+        if i < harder_before:
+            profile = profile.harder()
+        question = user_text_before(messages, i)
+        call_id = message.get("tool_call_id")
+        if isinstance(call_id, str) and call_id in calls:
+            question = f"{question}\n{calls[call_id][1]}"
+        content = message["content"]
+        new_content = _compress_memo(content, profile, question_terms(question),
+                                     ctx.info.encoding)
+        if new_content is content or new_content == content:
+            continue
+        new_message = {**message, "content": new_content}
+        saved += message_tokens(message, ctx.info) - message_tokens(new_message, ctx.info)
+        out[i] = new_message
+        changed += 1
+    return out, TransformResult(NAME, saved, changed)

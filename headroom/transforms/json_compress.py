@@ -1,0 +1,220 @@
+"""Structure-preserving shrinking of JSON tool output.
+
+Parsing is strict: NaN/Infinity, duplicate keys, numbers out of range, nesting too deep for the
+parser, and text that is not a JSON object or array all count as "not JSON" and are left alone
+(seed rule 3). Shrinking keeps the document valid JSON and marks every cut inside it:
+``{"__headroom_truncated": N}`` where N array items (or object keys) were dropped, and a visible
+note at the end of a cut string.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..options import ToolProfile
+from .signals import extreme_indices, question_hits, rare_category_indices, signal_tiers
+from .text_compress import shorten_lines
+
+TRUNCATED_KEY = "__headroom_truncated"
+_NOT_JSON = object()
+
+
+class _Reject(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Reject("duplicate key")
+    return result
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Reject("number out of range")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise _Reject(f"non-standard constant {name}")
+
+
+def parse_json(text: str) -> Any:
+    """The parsed document, or ``_NOT_JSON`` when ``text`` is not a strict JSON object/array."""
+    start = text.lstrip()[:1]
+    if start not in ("{", "["):
+        return _NOT_JSON
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_float=_finite_float,
+            parse_constant=_reject_constant,
+        )
+    except (ValueError, RecursionError, TypeError):
+        return _NOT_JSON
+
+
+def is_json_document(value: Any) -> bool:
+    return value is not _NOT_JSON
+
+
+def dumps_min(value: Any) -> str | None:
+    """Minified JSON, or None when it cannot be represented as UTF-8 text."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text.encode("utf-8")
+    except (ValueError, RecursionError, UnicodeEncodeError):
+        return None
+    return text
+
+
+@dataclass
+class ShrinkStats:
+    items_dropped: int = 0
+    strings_cut: int = 0
+    depth_cuts: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.items_dropped or self.strings_cut or self.depth_cuts)
+
+
+class Shrinker:
+    """One shrinking pass over a parsed document under a profile and the question's terms."""
+
+    def __init__(self, profile: ToolProfile, terms: Sequence[str]) -> None:
+        self.profile = profile
+        self.terms = tuple(terms)
+        self.stats = ShrinkStats()
+
+    def shrink(self, value: Any, depth: int = 0, focus: bool = False) -> Any:
+        """Shrink ``value``; inside a ``focus`` item (one the question names) strings stay
+        whole, since that is what the user asked about."""
+        if isinstance(value, dict):
+            if depth >= self.profile.max_depth and value:
+                self.stats.depth_cuts += 1
+                return {TRUNCATED_KEY: len(value)}
+            return {k: self.shrink(v, depth + 1, focus) for k, v in value.items()}
+        if isinstance(value, list):
+            if depth >= self.profile.max_depth and value:
+                self.stats.depth_cuts += 1
+                return [{TRUNCATED_KEY: len(value)}]
+            return self._shrink_list(value, depth, focus)
+        if isinstance(value, str) and len(value) > self.profile.max_string_length and not focus:
+            return self._shrink_string(value)
+        return value
+
+    def _shrink_list(self, items: list[Any], depth: int, focus: bool) -> list[Any]:
+        if len(items) <= max(self.profile.array_threshold, self.profile.max_array_items + 1):
+            return [self.shrink(v, depth + 1, focus) for v in items]
+        keep = set(range(self.profile.max_array_items))
+        keep.add(len(items) - 1)
+        focused: set[int] = set()
+        if self.profile.keep_signals:
+            signals, focused = self._signal_indices(items)
+            keep |= signals | focused
+        out: list[Any] = []
+        gap = 0
+        for i, item in enumerate(items):
+            if i in keep:
+                if gap:
+                    out.append({TRUNCATED_KEY: gap})
+                    gap = 0
+                out.append(self.shrink(item, depth + 1, focus or i in focused))
+            else:
+                gap += 1
+                self.stats.items_dropped += 1
+        if gap:
+            out.append({TRUNCATED_KEY: gap})
+        return out
+
+    def _signal_indices(self, items: list[Any]) -> tuple[set[int], set[int]]:
+        """(items with an error, a rare value, a numeric extreme or a warning, at most
+        ``max(5, n // 10)`` of them; items the question names)."""
+        texts = [_flat_text(item) for item in items]
+        errors, warnings = signal_tiers([t[1] for t in texts])
+        tiers = [errors, rare_category_indices(items), extreme_indices(_numeric_columns(items)),
+                 warnings]
+        cap = max(5, len(items) // 10)
+        keep: set[int] = set()
+        # The most specific signal (the one that marks the fewest items) goes first.
+        for tier in sorted(tiers, key=len):
+            for i in sorted(tier):
+                if len(keep) >= cap:
+                    break
+                keep.add(i)
+        focused = question_hits([t[0] for t in texts], self.terms,
+                                max_keep=min(25, max(5, len(items) // 20)))
+        return keep, focused
+
+    def _shrink_string(self, value: str) -> str:
+        limit = self.profile.max_string_length
+        if value.count("\n") >= 8:
+            shortened = shorten_lines(value, max(4, limit // 80), self.terms,
+                                      self.profile.keep_signals)
+            if shortened is not None and len(shortened) < len(value):
+                self.stats.strings_cut += 1
+                return shortened
+            if shortened is None:
+                return value
+        self.stats.strings_cut += 1
+        cut = len(value) - limit
+        return f"{value[:limit]}…[headroom: {cut} chars cut]"
+
+
+def _flat_text(item: Any) -> tuple[str, str]:
+    """(all text of an item for question terms, its signal text: string values and the keys
+    of non-empty values, so an ``"error": null`` field that every item has is no signal)."""
+    values: list[str] = []
+    signal: list[str] = []
+    _walk(item, values, signal, 0)
+    return " ".join(values), " ".join(signal)
+
+
+def _walk(value: Any, values: list[str], signal: list[str], depth: int) -> None:
+    if depth > 6:
+        return
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if inner not in (None, False, "", [], {}):
+                signal.append(str(key))
+            values.append(str(key))
+            _walk(inner, values, signal, depth + 1)
+    elif isinstance(value, list):
+        for inner in value[:50]:
+            _walk(inner, values, signal, depth + 1)
+    elif isinstance(value, str):
+        values.append(value)
+        signal.append(value)
+    elif value is not None and not isinstance(value, bool):
+        values.append(str(value))
+
+
+def _numeric_columns(items: list[Any]) -> list[list[float | None]]:
+    """Top-level numeric fields of object items (or columns of row arrays)."""
+    if all(isinstance(item, dict) for item in items):
+        keys: dict[str, None] = {}
+        for item in items:
+            for key, value in item.items():
+                if _is_number(value):
+                    keys[key] = None
+        return [[_num(item.get(key)) for item in items] for key in keys]
+    if all(isinstance(item, list) for item in items):
+        width = min((len(item) for item in items), default=0)
+        return [[_num(item[col]) for item in items] for col in range(min(width, 64))]
+    return [[_num(item) for item in items]]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if _is_number(value) else None

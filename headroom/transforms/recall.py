@@ -1,0 +1,177 @@
+"""Recall: when a later question names something an earlier compressed tool output left out,
+bring those parts back, right after the question.
+
+Compression keeps the question's items as seen when the tool answered; a user who later asks
+"back to the first list: what about issue #63?" needs items it dropped. Rewriting the old tool
+message would bust the provider's prompt cache, so the parts come back instead as a repeated
+call of the same tool, inserted right after the user message that asks: a well-formed tool
+call unit, in the tool role (tool output is never promoted to system or user authority), that
+depends only on messages up to that question, so the prefix stays stable as the chat grows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+from ..conversation import question_terms, role_of, text_of, tool_names_by_call_id
+from ..options import ToolProfile
+from ..plan import TransformResult
+from ..tokens import message_tokens
+from .base import TransformContext
+from .json_compress import Shrinker, _flat_text, dumps_min, is_json_document, parse_json
+from .signals import question_hits
+
+NAME = "recall"
+RECALL_ID_PREFIX = "call_headroom_recall_"
+MAX_PARTS = 5  # items or lines recalled from one tool output
+_ITEM_PROFILE = ToolProfile(max_array_items=3, max_string_length=2000, shorten_arrays_over=20)
+_MIN_ARRAY = 9
+
+
+def is_recall_message(message: object) -> bool:
+    """True for the messages this transform inserts (both halves of the unit)."""
+    if role_of(message) == "tool":
+        call_id = message.get("tool_call_id")  # type: ignore[union-attr]
+        return isinstance(call_id, str) and call_id.startswith(RECALL_ID_PREFIX)
+    if role_of(message) == "assistant":
+        calls = message.get("tool_calls")  # type: ignore[union-attr]
+        return isinstance(calls, list) and any(
+            isinstance(c, dict) and str(c.get("id", "")).startswith(RECALL_ID_PREFIX)
+            for c in calls
+        )
+    return False
+
+
+class _Memo:
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._data: OrderedDict[tuple[str, str, tuple[str, ...]], list[str]] = OrderedDict()
+        self._max = max_entries
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: tuple[str, str, tuple[str, ...]],
+                       compute: Any) -> list[str]:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value: list[str] = compute()
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self._max:
+                self._data.popitem(last=False)
+        return value
+
+
+_memo = _Memo()
+
+
+def missing_parts(original: str, compressed: str, terms: tuple[str, ...]) -> list[str]:
+    """The parts of ``original`` that ``terms`` single out and ``compressed`` does not show."""
+    if not terms or original == compressed:
+        return []
+    return _memo.get_or_compute((original, compressed, terms),
+                                lambda: _missing_parts(original, compressed, terms))
+
+
+def _missing_parts(original: str, compressed: str, terms: tuple[str, ...]) -> list[str]:
+    document = parse_json(original)
+    if is_json_document(document):
+        parts: list[str] = []
+        for items in _long_arrays(document):
+            hits = question_hits([_flat_text(item)[0] for item in items], terms, max_keep=0)
+            for i in sorted(hits):
+                text = dumps_min(items[i])
+                if text is None or text in compressed:
+                    continue
+                if len(text) > 8000:
+                    text = dumps_min(Shrinker(_ITEM_PROFILE, terms).shrink(items[i], 0, True))
+                if text and text not in parts:
+                    parts.append(text)
+                if len(parts) >= MAX_PARTS:
+                    return parts
+        return parts
+    lines = original.split("\n")
+    if len(lines) < _MIN_ARRAY:
+        return []
+    hits = question_hits(lines, terms, max_keep=0)
+    return [lines[i] for i in sorted(hits) if lines[i] not in compressed][:MAX_PARTS]
+
+
+def _long_arrays(value: Any, depth: int = 0) -> list[list[Any]]:
+    found: list[list[Any]] = []
+    if depth > 8:
+        return found
+    if isinstance(value, list):
+        if len(value) >= _MIN_ARRAY:
+            found.append(value)
+        for item in value:
+            if isinstance(item, (dict, list)):
+                found.extend(_long_arrays(item, depth + 1))
+    elif isinstance(value, dict):
+        for inner in value.values():
+            if isinstance(inner, (dict, list)):
+                found.extend(_long_arrays(inner, depth + 1))
+    return found
+
+
+def apply(aligned: list[Any], compressed: list[Any],
+          ctx: TransformContext) -> tuple[list[Any], TransformResult]:
+    """Insert a recall unit after each user message whose question names parts that earlier
+    compressed tool outputs left out. ``compressed`` has the same positions as ``aligned``."""
+    calls = tool_names_by_call_id(aligned)
+    out: list[Any] = []
+    added = units = 0
+    for index, message in enumerate(compressed):
+        out.append(message)
+        if role_of(message) != "user" or index == 0:
+            continue
+        terms = question_terms(text_of(message.get("content")))
+        if not terms:
+            continue
+        for earlier in range(index):
+            before = aligned[earlier]
+            after = compressed[earlier]
+            if role_of(before) != "tool" or before is after:
+                continue
+            original, shown = before.get("content"), after.get("content")
+            if not isinstance(original, str) or not isinstance(shown, str):
+                continue
+            parts = missing_parts(original, shown, terms)
+            if not parts:
+                continue
+            unit = _recall_unit(before, parts, calls, index, earlier)
+            out.extend(unit)
+            added += sum(message_tokens(m, ctx.info) for m in unit)
+            units += 1
+    return out, TransformResult(NAME, -added, 2 * units, {"recalled_units": units})
+
+
+def _recall_unit(tool_message: dict[str, Any], parts: Sequence[str],
+                 calls: dict[str, tuple[str, str]], question_index: int,
+                 source_index: int) -> list[dict[str, Any]]:
+    call_id = tool_message.get("tool_call_id")
+    name, arguments = calls.get(call_id, ("", "{}")) if isinstance(call_id, str) else ("", "{}")
+    name = name or (tool_message.get("name") if isinstance(tool_message.get("name"), str)
+                    else "") or "recall"
+    seed = f"{question_index}:{source_index}:{call_id}:{len(parts)}"
+    new_id = RECALL_ID_PREFIX + hashlib.sha256(seed.encode()).hexdigest()[:12]
+    header = (f"[headroom: parts of an earlier {name} result (call {call_id}) that match the "
+              f"question above and were left out of it]")
+    body = "\n".join(parts)
+    if all(p[:1] in "{[" for p in parts):
+        try:
+            body = json.dumps([json.loads(p) for p in parts], ensure_ascii=False,
+                              separators=(",", ":"))
+        except ValueError:
+            pass  # text lines that merely look like JSON: keep them as lines
+    return [
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": new_id, "type": "function",
+             "function": {"name": name, "arguments": arguments or "{}"}}]},
+        {"role": "tool", "tool_call_id": new_id, "content": f"{header}\n{body}"},
+    ]

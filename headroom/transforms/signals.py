@@ -1,0 +1,155 @@
+"""What marks a piece of tool output as worth keeping: an error or failure, a term from the
+user's question, or a numeric extreme. Shared by the JSON and the text compressors."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+# Words that flag an error or a failure in a value or a log line ...
+ERROR_SIGNAL = re.compile(
+    r"(?<![A-Za-z])(?:error|errors|errno|fail|fails|failed|failure|failures|failing|fatal"
+    r"|exception|exceptions|critical|crit|panic|traceback|denied|forbidden|refused|crash|crashed"
+    r"|unauthorized|severe|emerg|segfault|stack ?trace|E/|F/)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+# ... and words that flag something weaker: a warning, a timeout, a rejection.
+WARNING_SIGNAL = re.compile(
+    r"(?<![A-Za-z])(?:warn|warning|warnings|timeout|timed out|unable|cannot|could not"
+    r"|not found|invalid|rejected|broken|unhealthy|oom|killed|abort|aborted|W/)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def has_error_signal(text: str) -> bool:
+    return ERROR_SIGNAL.search(text) is not None
+
+
+def signal_tiers(texts: Sequence[str]) -> list[set[int]]:
+    """[errors, warnings]: indices of texts in each tier, a tier left empty when more than
+    half of the texts carry it (then the word singles nothing out)."""
+    tiers = []
+    for pattern in (ERROR_SIGNAL, WARNING_SIGNAL):
+        hits = {i for i, text in enumerate(texts) if pattern.search(text)}
+        tiers.append(hits if len(hits) <= len(texts) // 2 else set())
+    return tiers
+
+
+def _term_regex(term: str) -> str:
+    # Numbers match whole (49 is not 1492, but 2012-05-28 matches 2012-05-28T13:58);
+    # words match at a word start (replay matches ReplayData and replays).
+    if term.startswith("#") and term[1:].isdigit():
+        # "#49": the number as a whole value, a path segment or a "#49" reference.
+        return rf"(?:(?<=[\s#/])|^){term[1:]}(?=[\s/?#]|$)"
+    body = re.escape(term)
+    left = "(?<![0-9])" if term[:1].isdigit() else "(?<![A-Za-z0-9])"
+    right = "(?![0-9])" if term[-1:].isdigit() else ""
+    return f"{left}{body}{right}"
+
+
+def term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
+    """One regex matching any of ``terms``, case-insensitively."""
+    if not terms:
+        return None
+    ordered = sorted(set(terms), key=lambda t: (-len(t), t))
+    return re.compile("|".join(_term_regex(t) for t in ordered), re.IGNORECASE)
+
+
+def _canonical(match: str, terms: Sequence[str]) -> str:
+    lowered = match.lower()
+    if lowered.isdigit() and "#" + lowered in terms and lowered not in terms:
+        return "#" + lowered
+    return lowered
+
+
+def question_hits(texts: Sequence[str], terms: Sequence[str], max_keep: int = 25) -> set[int]:
+    """Indices of ``texts`` that the question's terms single out.
+
+    Terms found in more than half of the texts single nothing out (``capital`` in a list of
+    countries) and are ignored. Every text holding a term that at most three texts hold is
+    kept; the rest are ranked by the summed rarity (idf) of the terms they hold and the best
+    ``max_keep`` are kept, ties broken by position, so the result is deterministic.
+    """
+    pattern = term_pattern(terms)
+    if pattern is None or not texts:
+        return set()
+    found = [{_canonical(m, terms) for m in pattern.findall(text)} for text in texts]
+    df: dict[str, int] = {}
+    for hits in found:
+        for term in hits:
+            df[term] = df.get(term, 0) + 1
+    n = len(texts)
+    useful = {t: math.log(n / c) for t, c in df.items() if c <= max(n // 2, 1)}
+    if not useful:
+        return set()
+    keep = {i for i, hits in enumerate(found) if any(df[t] <= 3 and t in useful for t in hits)}
+    scored = [(sum(useful.get(t, 0.0) for t in hits), i) for i, hits in enumerate(found)]
+    ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
+    keep.update(i for _, i in ranked[:max_keep])
+    return keep
+
+
+def extreme_indices(columns: Iterable[Sequence[float | None]]) -> set[int]:
+    """For each numeric column, the index of its largest and of its smallest value."""
+    keep: set[int] = set()
+    for column in columns:
+        values = [(v, i) for i, v in enumerate(column) if v is not None]
+        if len(values) < 3:
+            continue
+        high = max(values, key=lambda p: (p[0], -p[1]))
+        low = min(values, key=lambda p: (p[0], p[1]))
+        if high[0] != low[0]:
+            keep.add(high[1])
+            keep.add(low[1])
+    return keep
+
+
+def rare_category_indices(items: Sequence[object], max_share: float = 0.05) -> set[int]:
+    """Items whose value in some field is rare among the items: the one ``"state": "open"``
+    among closed ones, the one ``"merged_at": null`` among timestamps, the failed run."""
+    dicts = [item for item in items if isinstance(item, dict)]
+    if len(dicts) != len(items) or len(items) < 8:
+        return set()
+    limit = max(1, int(len(items) * max_share))
+    keep: set[int] = set()
+    for column in _category_columns(dicts):
+        counts: dict[str, int] = {}
+        for value in column:
+            counts[value] = counts.get(value, 0) + 1
+        if len(counts) < 2 or max(counts.values()) < 0.5 * len(items):
+            continue  # no usual value to deviate from
+        keep.update(i for i, value in enumerate(column) if counts[value] <= limit)
+    return keep
+
+
+def _category_columns(items: Sequence[dict[str, object]]) -> list[list[str]]:
+    flat = [_flatten(item) for item in items]
+    keys: dict[str, None] = {}
+    for row in flat:
+        keys.update(dict.fromkeys(row))
+    columns: list[list[str]] = []
+    for key in keys:
+        raw = [row.get(key, _MISSING) for row in flat]
+        distinct = {repr(v) for v in raw}
+        if len(distinct) <= 12:
+            columns.append([repr(v) for v in raw])
+        else:  # high-cardinality field: only its presence can be rare
+            columns.append(["-" if v is None or v is _MISSING else "+" for v in raw])
+    return columns
+
+
+_MISSING = object()
+
+
+def _flatten(item: dict[str, object]) -> dict[str, object]:
+    """Scalar fields of an item, one level of nesting included (``head.label``)."""
+    flat: dict[str, object] = {}
+    for key, value in item.items():
+        if isinstance(value, dict):
+            for inner_key, inner in value.items():
+                if not isinstance(inner, (dict, list)):
+                    flat[f"{key}.{inner_key}"] = inner
+        elif not isinstance(value, list):
+            flat[key] = value
+    return flat

@@ -1,0 +1,47 @@
+"""Line-aware shortening of plain text (logs, listings, long multi-line strings).
+
+Keeps the first and last lines, every line with an error or warning signal, and every line with
+a distinctive term of the user's question; each run of omitted lines becomes one visible
+``[headroom: N lines omitted]`` line. Nothing is rewritten: kept lines are kept verbatim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .signals import question_hits, signal_tiers
+
+
+def omitted_marker(count: int) -> str:
+    return f"[headroom: {count} line{'s' if count != 1 else ''} omitted]"
+
+
+def shorten_lines(text: str, max_lines: int, terms: Sequence[str],
+                  keep_signals: bool = True) -> str | None:
+    """The shortened text, or None when there is nothing worth omitting."""
+    lines = text.split("\n")
+    if len(lines) <= max_lines:
+        return None
+    head = max(1, (max_lines * 2) // 3)
+    tail = max(1, max_lines - head)
+    keep = set(range(min(head, len(lines))))
+    keep.update(range(max(len(lines) - tail, 0), len(lines)))
+    if keep_signals:
+        for tier in signal_tiers(lines):
+            keep.update(tier)
+        keep.update(question_hits(lines, terms, max_keep=min(40, max(5, len(lines) // 20))))
+    if len(keep) >= len(lines) - 1:
+        return None
+    out: list[str] = []
+    gap = 0
+    for i, line in enumerate(lines):
+        if i in keep:
+            if gap:
+                out.append(omitted_marker(gap))
+                gap = 0
+            out.append(line)
+        else:
+            gap += 1
+    if gap:
+        out.append(omitted_marker(gap))
+    return "\n".join(out)
