@@ -1,13 +1,157 @@
-"""Context MRI (stub while being written)."""
+"""Context MRI: where a request's tokens go and how many of them are waste.
+
+Audit never changes the request. Each category answers one question a user asks of a request:
+- json_whitespace: tokens that minifying JSON tool output would remove, losing nothing;
+- oversized_tool_output: tokens that compressing tool output (after minifying) would remove;
+- repeated_content: tokens of a tool output or document sent again in the same request;
+- dynamic_prefix: tokens of system prompts whose dates or times change the cacheable prefix
+  every day, so the provider's prompt cache cannot serve them across days;
+- beyond_window: tokens over the budget (window minus output buffer);
+- blobs: tokens of base64 data and HTML markup inside message content.
+Per-content facts are memoised, so an agent loop only pays for new messages.
+"""
+
 from __future__ import annotations
 
-from typing import Any
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from .conversation import (
+    SYSTEM_ROLES,
+    TOOL_ROLES,
+    question_terms,
+    role_of,
+    text_of,
+    tool_name_of,
+    tool_names_by_call_id,
+    user_text_before,
+)
 from .plan import WASTE_CATEGORIES, Waste
+from .tokens import count_text, message_tokens
 from .transforms.base import TransformContext
+from .transforms.cache_alignment import align_text
+from .transforms.json_compress import dumps_min, is_json_document, parse_json
+from .transforms.tool_output import compress_with_terms
+
+_BASE64 = re.compile(r"(?:data:[\w/+.-]+;base64,)?[A-Za-z0-9+/]{256,}={0,2}")
+_HTML_TAG = re.compile(r"<(?:[a-zA-Z][\w:-]*|/[a-zA-Z][\w:-]*)(?:\s[^<>]{0,2000})?/?>")
+_MIN_REPEAT_CHARS = 200
+_MIN_HTML_TAGS = 20
+
+T = TypeVar("T")
+
+
+class _FactMemo:
+    """A small LRU for per-content facts."""
+
+    def __init__(self, max_entries: int = 8192) -> None:
+        self._data: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._max = max_entries
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                value: T = self._data[key]
+                return value
+        value = compute()
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self._max:
+                self._data.popitem(last=False)
+        return value
+
+
+_memo = _FactMemo()
 
 
 def empty_waste(total: int) -> Waste:
-    return Waste(total, {}, {c: 0 for c in WASTE_CATEGORIES}, {})
+    return Waste(total, {}, dict.fromkeys(WASTE_CATEGORIES, 0), {})
+
+
 def analyse(messages: list[Any], ctx: TransformContext, total: int) -> Waste:
-    return empty_waste(total)
+    """The waste breakdown of one request (messages as given, tools counted in ``total``)."""
+    encoding = ctx.info.encoding
+    by_role: dict[str, int] = {}
+    by_tool: dict[str, int] = {}
+    waste = dict.fromkeys(WASTE_CATEGORIES, 0)
+    calls = tool_names_by_call_id(messages)
+    seen: set[str] = set()
+    for index, message in enumerate(messages):
+        tokens = message_tokens(message, ctx.info)
+        role = role_of(message) or "unknown"
+        by_role[role] = by_role.get(role, 0) + tokens
+        if not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        text = content if isinstance(content, str) else text_of(content)
+        if len(text) >= _MIN_REPEAT_CHARS:
+            if text in seen:
+                waste["repeated_content"] += count_text(text, encoding)
+                continue
+            seen.add(text)
+        if text:
+            waste["blobs"] += _blob_tokens(text, encoding)
+        if role in TOOL_ROLES and isinstance(content, str):
+            name = tool_name_of(message, calls) or "unknown"
+            by_tool[name] = by_tool.get(name, 0) + tokens
+            minified, compressed = _tool_savings(messages, index, content, name, ctx, calls)
+            waste["json_whitespace"] += minified
+            waste["oversized_tool_output"] += compressed
+        if role in SYSTEM_ROLES and isinstance(content, str) and align_text(content)[1]:
+            waste["dynamic_prefix"] += tokens
+    waste["beyond_window"] = max(total - ctx.budget, 0)
+    return Waste(total, by_role, waste, by_tool)
+
+
+def _tool_savings(
+    messages: list[Any],
+    index: int,
+    content: str,
+    name: str,
+    ctx: TransformContext,
+    calls: dict[str, tuple[str, str]],
+) -> tuple[int, int]:
+    """(tokens minifying would save, further tokens compressing would save)."""
+    encoding = ctx.info.encoding
+    original = count_text(content, encoding)
+    minified = _memo.get(("min", content, encoding), lambda: _minified_tokens(content, encoding))
+    question = user_text_before(messages, index)
+    call_id = messages[index].get("tool_call_id")
+    if isinstance(call_id, str) and call_id in calls:
+        question = f"{question}\n{calls[call_id][1]}"
+    profile = ctx.options.profile_for(None if name == "unknown" else name)
+    compressed = count_text(
+        compress_with_terms(content, profile, question_terms(question), encoding), encoding
+    )
+    whitespace = max(original - minified, 0) if minified is not None else 0
+    rest = max(min(original, minified or original) - compressed, 0)
+    return whitespace, rest
+
+
+def _minified_tokens(content: str, encoding: str) -> int | None:
+    document = parse_json(content)
+    if not is_json_document(document):
+        return None
+    minified = dumps_min(document)
+    return None if minified is None else count_text(minified, encoding)
+
+
+def _blob_tokens(text: str, encoding: str) -> int:
+    return _memo.get(("blobs", text, encoding), lambda: _blobs(text, encoding))
+
+
+def _blob_tokens(text: str, encoding: str) -> int:
+    return _memo.get(("blobs", text, encoding), lambda: _blobs(text, encoding))
+
+
+def _blobs(text: str, encoding: str) -> int:
+    tokens = sum(count_text(m.group(0), encoding) for m in _BASE64.finditer(text))
+    tags = _HTML_TAG.findall(text)
+    if len(tags) >= _MIN_HTML_TAGS:
+        tokens += sum(count_text(tag, encoding) for tag in tags)
+    return tokens

@@ -61,8 +61,9 @@ class Headroom:
     def model_info(self, model: object) -> ModelInfo:
         return resolve_model(model, self.model_context_limits)
 
-    def count_tokens(self, messages: Sequence[Any], model: str = "gpt-4o",
-                     tools: Sequence[Any] | None = None) -> int:
+    def count_tokens(
+        self, messages: Sequence[Any], model: str = "gpt-4o", tools: Sequence[Any] | None = None
+    ) -> int:
         info = self.model_info(model)
         return messages_tokens(messages, info) + tools_tokens(_as_list(tools), info)
 
@@ -87,16 +88,31 @@ class Headroom:
         )
         return self.plan(messages, model, tools, options)
 
-    def audit(self, messages: Sequence[Any], model: str = "gpt-4o",
-              tools: Sequence[Any] | None = None, **options: Any) -> Plan:
+    def audit(
+        self,
+        messages: Sequence[Any],
+        model: str = "gpt-4o",
+        tools: Sequence[Any] | None = None,
+        **options: Any,
+    ) -> Plan:
         return self.simulate(messages, model, tools, mode="audit", **options)
 
-    def optimize(self, messages: Sequence[Any], model: str = "gpt-4o",
-                 tools: Sequence[Any] | None = None, **options: Any) -> Plan:
+    def optimize(
+        self,
+        messages: Sequence[Any],
+        model: str = "gpt-4o",
+        tools: Sequence[Any] | None = None,
+        **options: Any,
+    ) -> Plan:
         return self.simulate(messages, model, tools, mode="optimize", **options)
 
-    def plan(self, messages: Sequence[Any], model: str, tools: Sequence[Any] | None,
-             options: EngineOptions) -> Plan:
+    def plan(
+        self,
+        messages: Sequence[Any],
+        model: str,
+        tools: Sequence[Any] | None,
+        options: EngineOptions,
+    ) -> Plan:
         """``simulate`` with already validated options."""
         if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence):
             raise ValueError(
@@ -112,10 +128,25 @@ class Headroom:
             waste = analysis.empty_waste(tokens_before)
         prefix_hash = cache_alignment.prefix_hash(original, tool_list)
         if options.mode == "audit":
-            stable = self._guard("analysis", lambda: cache_alignment.stable_prefix_hash(
-                original, tool_list)) or prefix_hash
-            return self._make_plan(info, options, original, tool_list, tokens_before,
-                                   tokens_before, [], waste, stable, prefix_hash, 0)
+            stable = (
+                self._guard(
+                    "analysis", lambda: cache_alignment.stable_prefix_hash(original, tool_list)
+                )
+                or prefix_hash
+            )
+            return self._make_plan(
+                info,
+                options,
+                original,
+                tool_list,
+                tokens_before,
+                tokens_before,
+                [],
+                waste,
+                stable,
+                prefix_hash,
+                0,
+            )
 
         results: list[TransformResult] = []
         aligned = original
@@ -143,23 +174,44 @@ class Headroom:
             results.append(window.result)
         tokens_after = messages_tokens(current, info) + ctx.tool_tokens
         stable = cache_alignment.prefix_hash(current, tool_list, static_only=True)
-        return self._make_plan(info, options, current, tool_list, tokens_before, tokens_after,
-                               results, waste, stable, prefix_hash, dropped)
+        return self._make_plan(
+            info,
+            options,
+            current,
+            tool_list,
+            tokens_before,
+            tokens_after,
+            results,
+            waste,
+            stable,
+            prefix_hash,
+            dropped,
+        )
 
     # -- helpers -------------------------------------------------------------------------
     @staticmethod
-    def _compress(aligned: list[Any], ctx: TransformContext,
-                  harder_before: int) -> tuple[list[Any], list[TransformResult]]:
+    def _compress(
+        aligned: list[Any], ctx: TransformContext, harder_before: int
+    ) -> tuple[list[Any], list[TransformResult]]:
         """Tool output compression, then recall of what later questions name."""
         compressed, compression = tool_output.apply(aligned, ctx, harder_before)
         recalled, recall_result = recall.apply(aligned, compressed, ctx)
         return recalled, [compression, recall_result]
 
     @staticmethod
-    def _make_plan(info: ModelInfo, options: EngineOptions, messages: list[Any],
-                   tools: list[Any] | None, before: int, after: int,
-                   results: list[TransformResult], waste: Any, stable: str, prefix: str,
-                   dropped: int) -> Plan:
+    def _make_plan(
+        info: ModelInfo,
+        options: EngineOptions,
+        messages: list[Any],
+        tools: list[Any] | None,
+        before: int,
+        after: int,
+        results: list[TransformResult],
+        waste: Any,
+        stable: str,
+        prefix: str,
+        dropped: int,
+    ) -> Plan:
         saved = before - after
         return Plan(
             model=info.name,
@@ -192,8 +244,12 @@ class Headroom:
             first = self.failures[name] == 0
             self.failures[name] += 1
         if first:
-            logger.warning("headroom: %s failed (%s: %s); passing the request through",
-                           name, type(exc).__name__, exc)
+            logger.warning(
+                "headroom: %s failed (%s: %s); passing the request through",
+                name,
+                type(exc).__name__,
+                exc,
+            )
 
 
 def _as_list(tools: Sequence[Any] | None) -> list[Any] | None:

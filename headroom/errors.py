@@ -13,8 +13,15 @@ class HeadroomBudgetError(HeadroomError, ValueError):
     Raised instead of sending a request the provider would reject for its length.
     """
 
-    def __init__(self, *, protected_tokens: int, budget: int, context_window: int,
-                 output_buffer_tokens: int, tool_tokens: int) -> None:
+    def __init__(
+        self,
+        *,
+        protected_tokens: int,
+        budget: int,
+        context_window: int,
+        output_buffer_tokens: int,
+        tool_tokens: int,
+    ) -> None:
         self.protected_tokens = protected_tokens
         self.budget = budget
         self.context_window = context_window

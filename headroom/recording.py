@@ -23,13 +23,21 @@ def usage_numbers(usage: object) -> tuple[int | None, int | None, int | None]:
     """(prompt_tokens, completion_tokens, cached_tokens) from an OpenAI usage object or dict."""
     if usage is None:
         return None, None, None
-    get = usage.get if isinstance(usage, Mapping) else lambda k: getattr(usage, k, None)
+
+    def get(key: str) -> Any:
+        if isinstance(usage, Mapping):
+            return usage.get(key)
+        return getattr(usage, key, None)
+
     prompt, completion = get("prompt_tokens"), get("completion_tokens")
     details = get("prompt_tokens_details")
     cached = None
     if details is not None:
-        cached = (details.get("cached_tokens") if isinstance(details, Mapping)
-                  else getattr(details, "cached_tokens", None))
+        cached = (
+            details.get("cached_tokens")
+            if isinstance(details, Mapping)
+            else getattr(details, "cached_tokens", None)
+        )
     return (
         prompt if isinstance(prompt, int) else None,
         completion if isinstance(completion, int) else None,
@@ -100,9 +108,14 @@ class Recorder:
                 self.failures[kind] += 1
                 self.dropped_records += 1
             if first:
-                logger.warning("headroom: could not write a metrics record to %s (%s: %s); "
-                               "further %s failures are counted, not logged",
-                               _redact(getattr(self.store, "url", "?")), kind, exc, kind)
+                logger.warning(
+                    "headroom: could not write a metrics record to %s (%s: %s); "
+                    "further %s failures are counted, not logged",
+                    _redact(getattr(self.store, "url", "?")),
+                    kind,
+                    exc,
+                    kind,
+                )
             return False
 
     def summary(self, **filters: Any) -> dict[str, Any]:

@@ -76,7 +76,11 @@ def aligned_content(text: str) -> str:
     static, moved = align_text(text)
     if not moved:
         return static
-    return f"{static}\n\n{CONTEXT_OPEN}{' '.join(moved)}]" if static else f"{CONTEXT_OPEN}{' '.join(moved)}]"
+    return (
+        f"{static}\n\n{CONTEXT_OPEN}{' '.join(moved)}]"
+        if static
+        else f"{CONTEXT_OPEN}{' '.join(moved)}]"
+    )
 
 
 def apply(messages: list[Any], ctx: TransformContext) -> tuple[list[Any], TransformResult]:
@@ -105,8 +109,9 @@ def _leading_system(messages: Sequence[Any]) -> list[Any]:
     return lead
 
 
-def prefix_hash(messages: Sequence[Any], tools: Sequence[Any] | None,
-                static_only: bool = False) -> str:
+def prefix_hash(
+    messages: Sequence[Any], tools: Sequence[Any] | None, static_only: bool = False
+) -> str:
     """sha256 of the cacheable prefix: tool definitions and the leading system prompts.
 
     With ``static_only`` a trailing ``[Context: ...]`` block is left out, so the hash of an
@@ -125,6 +130,5 @@ def stable_prefix_hash(messages: Sequence[Any], tools: Sequence[Any] | None) -> 
 
 
 def _digest(value: object) -> str:
-    blob = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"),
-                      default=repr)
+    blob = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"), default=repr)
     return hashlib.sha256(blob.encode("ascii")).hexdigest()

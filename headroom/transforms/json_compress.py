@@ -140,8 +140,12 @@ class Shrinker:
         ``max(5, n // 10)`` of them; items the question names)."""
         texts = [_flat_text(item) for item in items]
         errors, warnings = signal_tiers([t[1] for t in texts])
-        tiers = [errors, rare_category_indices(items), extreme_indices(_numeric_columns(items)),
-                 warnings]
+        tiers = [
+            errors,
+            rare_category_indices(items),
+            extreme_indices(_numeric_columns(items)),
+            warnings,
+        ]
         cap = max(5, len(items) // 10)
         keep: set[int] = set()
         # The most specific signal (the one that marks the fewest items) goes first.
@@ -150,15 +154,17 @@ class Shrinker:
                 if len(keep) >= cap:
                     break
                 keep.add(i)
-        focused = question_hits([t[0] for t in texts], self.terms,
-                                max_keep=min(25, max(5, len(items) // 20)))
+        focused = question_hits(
+            [t[0] for t in texts], self.terms, max_keep=min(25, max(5, len(items) // 20))
+        )
         return keep, focused
 
     def _shrink_string(self, value: str) -> str:
         limit = self.profile.max_string_length
         if value.count("\n") >= 8:
-            shortened = shorten_lines(value, max(4, limit // 80), self.terms,
-                                      self.profile.keep_signals)
+            shortened = shorten_lines(
+                value, max(4, limit // 80), self.terms, self.profile.keep_signals
+            )
             if shortened is not None and len(shortened) < len(value):
                 self.stats.strings_cut += 1
                 return shortened

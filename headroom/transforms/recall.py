@@ -11,6 +11,7 @@ depends only on messages up to that question, so the prefix stays stable as the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -35,14 +36,15 @@ _MIN_ARRAY = 9
 
 def is_recall_message(message: object) -> bool:
     """True for the messages this transform inserts (both halves of the unit)."""
+    if not isinstance(message, dict):
+        return False
     if role_of(message) == "tool":
-        call_id = message.get("tool_call_id")  # type: ignore[union-attr]
+        call_id = message.get("tool_call_id")
         return isinstance(call_id, str) and call_id.startswith(RECALL_ID_PREFIX)
     if role_of(message) == "assistant":
-        calls = message.get("tool_calls")  # type: ignore[union-attr]
+        calls = message.get("tool_calls")
         return isinstance(calls, list) and any(
-            isinstance(c, dict) and str(c.get("id", "")).startswith(RECALL_ID_PREFIX)
-            for c in calls
+            isinstance(c, dict) and str(c.get("id", "")).startswith(RECALL_ID_PREFIX) for c in calls
         )
     return False
 
@@ -53,8 +55,7 @@ class _Memo:
         self._max = max_entries
         self._lock = threading.Lock()
 
-    def get_or_compute(self, key: tuple[str, str, tuple[str, ...]],
-                       compute: Any) -> list[str]:
+    def get_or_compute(self, key: tuple[str, str, tuple[str, ...]], compute: Any) -> list[str]:
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
@@ -74,8 +75,9 @@ def missing_parts(original: str, compressed: str, terms: tuple[str, ...]) -> lis
     """The parts of ``original`` that ``terms`` single out and ``compressed`` does not show."""
     if not terms or original == compressed:
         return []
-    return _memo.get_or_compute((original, compressed, terms),
-                                lambda: _missing_parts(original, compressed, terms))
+    return _memo.get_or_compute(
+        (original, compressed, terms), lambda: _missing_parts(original, compressed, terms)
+    )
 
 
 def _missing_parts(original: str, compressed: str, terms: tuple[str, ...]) -> list[str]:
@@ -119,8 +121,9 @@ def _long_arrays(value: Any, depth: int = 0) -> list[list[Any]]:
     return found
 
 
-def apply(aligned: list[Any], compressed: list[Any],
-          ctx: TransformContext) -> tuple[list[Any], TransformResult]:
+def apply(
+    aligned: list[Any], compressed: list[Any], ctx: TransformContext
+) -> tuple[list[Any], TransformResult]:
     """Insert a recall unit after each user message whose question names parts that earlier
     compressed tool outputs left out. ``compressed`` has the same positions as ``aligned``."""
     calls = tool_names_by_call_id(aligned)
@@ -151,27 +154,43 @@ def apply(aligned: list[Any], compressed: list[Any],
     return out, TransformResult(NAME, -added, 2 * units, {"recalled_units": units})
 
 
-def _recall_unit(tool_message: dict[str, Any], parts: Sequence[str],
-                 calls: dict[str, tuple[str, str]], question_index: int,
-                 source_index: int) -> list[dict[str, Any]]:
+def _recall_unit(
+    tool_message: dict[str, Any],
+    parts: Sequence[str],
+    calls: dict[str, tuple[str, str]],
+    question_index: int,
+    source_index: int,
+) -> list[dict[str, Any]]:
     call_id = tool_message.get("tool_call_id")
     name, arguments = calls.get(call_id, ("", "{}")) if isinstance(call_id, str) else ("", "{}")
-    name = name or (tool_message.get("name") if isinstance(tool_message.get("name"), str)
-                    else "") or "recall"
+    name = (
+        name
+        or (tool_message.get("name") if isinstance(tool_message.get("name"), str) else "")
+        or "recall"
+    )
     seed = f"{question_index}:{source_index}:{call_id}:{len(parts)}"
     new_id = RECALL_ID_PREFIX + hashlib.sha256(seed.encode()).hexdigest()[:12]
-    header = (f"[headroom: parts of an earlier {name} result (call {call_id}) that match the "
-              f"question above and were left out of it]")
+    header = (
+        f"[headroom: parts of an earlier {name} result (call {call_id}) that match the "
+        f"question above and were left out of it]"
+    )
     body = "\n".join(parts)
     if all(p[:1] in "{[" for p in parts):
-        try:
-            body = json.dumps([json.loads(p) for p in parts], ensure_ascii=False,
-                              separators=(",", ":"))
-        except ValueError:
-            pass  # text lines that merely look like JSON: keep them as lines
+        with contextlib.suppress(ValueError):  # lines that merely look like JSON stay lines
+            body = json.dumps(
+                [json.loads(p) for p in parts], ensure_ascii=False, separators=(",", ":")
+            )
     return [
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": new_id, "type": "function",
-             "function": {"name": name, "arguments": arguments or "{}"}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": new_id,
+                    "type": "function",
+                    "function": {"name": name, "arguments": arguments or "{}"},
+                }
+            ],
+        },
         {"role": "tool", "tool_call_id": new_id, "content": f"{header}\n{body}"},
     ]

@@ -54,8 +54,9 @@ def total_tokens(messages: list[Any], ctx: TransformContext) -> int:
     return messages_tokens(messages, ctx.info) + ctx.tool_tokens
 
 
-def apply(aligned: list[Any], compressed: list[Any], ctx: TransformContext,
-          compress: Compressor) -> WindowOutcome | None:
+def apply(
+    aligned: list[Any], compressed: list[Any], ctx: TransformContext, compress: Compressor
+) -> WindowOutcome | None:
     """``compressed`` is ``compress(aligned, 0)``; ``compress(aligned, k)`` compresses the tool
     outputs before index k harder. Returns None when the request already fits."""
     before = total_tokens(compressed, ctx)
@@ -83,8 +84,14 @@ def apply(aligned: list[Any], compressed: list[Any], ctx: TransformContext,
     return _outcome(trimmed, before, ctx, dropped, dropped_tokens, "dropped, protected compressed")
 
 
-def _outcome(messages: list[Any], before: int, ctx: TransformContext, dropped: int,
-             dropped_tokens: int, stage: str) -> WindowOutcome:
+def _outcome(
+    messages: list[Any],
+    before: int,
+    ctx: TransformContext,
+    dropped: int,
+    dropped_tokens: int,
+    stage: str,
+) -> WindowOutcome:
     saved = before - total_tokens(messages, ctx)
     details = {"stage": stage, "dropped_messages": dropped, "dropped_tokens": dropped_tokens}
     return WindowOutcome(messages, TransformResult(NAME, saved, dropped, details), dropped)

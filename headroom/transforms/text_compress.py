@@ -16,8 +16,9 @@ def omitted_marker(count: int) -> str:
     return f"[headroom: {count} line{'s' if count != 1 else ''} omitted]"
 
 
-def shorten_lines(text: str, max_lines: int, terms: Sequence[str],
-                  keep_signals: bool = True) -> str | None:
+def shorten_lines(
+    text: str, max_lines: int, terms: Sequence[str], keep_signals: bool = True
+) -> str | None:
     """The shortened text, or None when there is nothing worth omitting."""
     lines = text.split("\n")
     if len(lines) <= max_lines:

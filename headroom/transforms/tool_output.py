@@ -83,8 +83,14 @@ class _Memo:
 _memo = _Memo()
 
 
-def _compress_memo(text: str, profile: ToolProfile, terms: tuple[str, ...],
-                   encoding: str) -> str:
+def compress_with_terms(
+    text: str, profile: ToolProfile, terms: tuple[str, ...], encoding: str
+) -> str:
+    """``compress_tool_content`` with the question already reduced to its terms."""
+    return _compress_memo(text, profile, terms, encoding)
+
+
+def _compress_memo(text: str, profile: ToolProfile, terms: tuple[str, ...], encoding: str) -> str:
     if len(text) < 64:
         return text
     key = (text, profile.model_dump_json(), terms, encoding)
@@ -112,8 +118,9 @@ def _compress(text: str, profile: ToolProfile, terms: Sequence[str], encoding: s
     return candidate
 
 
-def _compress_json(text: str, document: Any, profile: ToolProfile, terms: Sequence[str],
-                   encoding: str) -> str | None:
+def _compress_json(
+    text: str, document: Any, profile: ToolProfile, terms: Sequence[str], encoding: str
+) -> str | None:
     minified = dumps_min(document)
     if minified is None:
         return None
@@ -129,8 +136,9 @@ def _compress_json(text: str, document: Any, profile: ToolProfile, terms: Sequen
     return f"{compact}\n{digest_line(text)}"
 
 
-def apply(messages: list[Any], ctx: TransformContext,
-          harder_before: int = 0) -> tuple[list[Any], TransformResult]:
+def apply(
+    messages: list[Any], ctx: TransformContext, harder_before: int = 0
+) -> tuple[list[Any], TransformResult]:
     """Compress every tool output; those before index ``harder_before`` with the profile's
     harder form (the rolling window asks for that before it drops anything)."""
     calls = tool_names_by_call_id(messages)
@@ -148,8 +156,7 @@ def apply(messages: list[Any], ctx: TransformContext,
         if isinstance(call_id, str) and call_id in calls:
             question = f"{question}\n{calls[call_id][1]}"
         content = message["content"]
-        new_content = _compress_memo(content, profile, question_terms(question),
-                                     ctx.info.encoding)
+        new_content = _compress_memo(content, profile, question_terms(question), ctx.info.encoding)
         if new_content is content or new_content == content:
             continue
         new_message = {**message, "content": new_content}
