@@ -145,10 +145,6 @@ def _blob_tokens(text: str, encoding: str) -> int:
     return _memo.get(("blobs", text, encoding), lambda: _blobs(text, encoding))
 
 
-def _blob_tokens(text: str, encoding: str) -> int:
-    return _memo.get(("blobs", text, encoding), lambda: _blobs(text, encoding))
-
-
 def _blobs(text: str, encoding: str) -> int:
     tokens = sum(count_text(m.group(0), encoding) for m in _BASE64.finditer(text))
     tags = _HTML_TAG.findall(text)
