@@ -1,0 +1,215 @@
+"""Each transform on hand-made requests: what it changes, what it must leave alone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+
+from headroom import Headroom, HeadroomBudgetError
+from headroom.transforms.cache_alignment import aligned_content
+from headroom.transforms.dynamic_values import find_dynamic_values
+from headroom.transforms.json_compress import TRUNCATED_KEY
+from headroom.transforms.rolling_window import MARKER_PREFIX
+
+
+def tool_request(content: str, question: str = "What happened?", name: str = "search",
+                 system: str = "You are helpful.") -> list[dict[str, Any]]:
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": question},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function",
+             "function": {"name": name, "arguments": '{"q": "x"}'}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": content},
+    ]
+
+
+def big_results(n: int = 1000) -> list[dict[str, Any]]:
+    return [{"id": i, "title": f"result number {i}", "status": "ok", "score": i % 7}
+            for i in range(n)]
+
+
+def compressed_tool(plan: Any) -> str:
+    return [m for m in plan.messages if m.get("role") == "tool"][0]["content"]
+
+
+def test_seed_example_array_truncation_and_digest() -> None:
+    original = json.dumps({"results": big_results()})
+    plan = Headroom().simulate(tool_request(original))
+    text = compressed_tool(plan)
+    body, digest = text.rsplit("\n", 1)
+    assert digest == f'<headroom:tool_digest sha256="{hashlib.sha256(original.encode()).hexdigest()}">'
+    results = json.loads(body)["results"]
+    assert results[0]["id"] == 0 and results[-1]["id"] == 999
+    dropped = sum(r.get(TRUNCATED_KEY, 0) for r in results)
+    kept = [r for r in results if TRUNCATED_KEY not in r]
+    assert dropped + len(kept) == 1000
+    assert plan.tokens_after < plan.tokens_before / 10
+
+
+def test_error_items_outliers_and_question_terms_survive() -> None:
+    items = big_results(500)
+    items[217]["status"] = "failed"
+    items[217]["error"] = "connection refused"
+    items[333]["score"] = 10_000
+    items[404]["title"] = "the Moldova report"
+    plan = Headroom().simulate(tool_request(json.dumps(items), "Anything about Moldova?"))
+    ids = {r.get("id") for r in json.loads(compressed_tool(plan).rsplit("\n", 1)[0])}
+    assert {217, 333, 404} <= ids
+
+
+def test_issue_reference_keeps_the_numbered_item() -> None:
+    issues = [{"number": n, "title": f"Issue {n}", "body": "text " * 50,
+               "updated_at": f"2012-05-{n % 28 + 1:02d}T12:{n % 60:02d}:00Z"} for n in range(1, 120)]
+    plan = Headroom().simulate(tool_request(json.dumps(issues), "What did issue #49 ask for?"))
+    assert '"number":49' in compressed_tool(plan)
+
+
+def test_profiles_override_defaults() -> None:
+    rows = json.dumps([{"id": i, "v": "x"} for i in range(12)])
+    default = Headroom().simulate(tool_request(rows))
+    assert compressed_tool(default) == json.dumps(json.loads(rows), separators=(",", ":"))
+    profiled = Headroom().simulate(
+        tool_request(rows), tool_profiles={"search": {"max_array_items": 2, "min_tokens": 0}}
+    )
+    kept = json.loads(compressed_tool(profiled).rsplit("\n", 1)[0])
+    assert [r.get("id") for r in kept[:2]] == [0, 1] and kept[2] == {TRUNCATED_KEY: 9}
+
+
+def test_long_strings_are_cut_with_a_visible_marker() -> None:
+    doc = [{"id": i, "body": "word " * 600} for i in range(3)]
+    plan = Headroom().simulate(tool_request(json.dumps(doc)))
+    text = compressed_tool(plan)
+    assert "chars cut]" in text and "<headroom:tool_digest" in text
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"a": NaN}', '{"a": 1, "a": 2}', '{"unterminated": [1, 2', "[1, 2, 3] trailing",
+     '{"n": 1e999}', "x" * 5000, '"just a string"' * 300],
+)
+def test_not_json_passes_through_byte_for_byte(content: str) -> None:
+    plan = Headroom().simulate(tool_request(content))
+    assert compressed_tool(plan) == content
+
+
+def test_plain_text_is_untouched_unless_a_profile_opts_in() -> None:
+    lines = [f"2024-01-01 INFO worker {i} heartbeat ok" for i in range(400)]
+    lines[250] = "2024-01-01 ERROR worker 250 disk full"
+    text = "\n".join(lines)
+    assert compressed_tool(Headroom().simulate(tool_request(text))) == text
+    shortened = compressed_tool(
+        Headroom().simulate(tool_request(text), tool_profiles={"search": {"text_lines": True}})
+    )
+    assert "ERROR worker 250 disk full" in shortened
+    assert "lines omitted]" in shortened and len(shortened) < len(text) / 3
+
+
+def test_already_compressed_output_is_left_alone() -> None:
+    plan = Headroom().simulate(tool_request(json.dumps(big_results())))
+    again = Headroom().simulate(plan.messages)
+    assert compressed_tool(again) == compressed_tool(plan)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("You are helpful. Current Date: 2024-01-15",
+         "You are helpful.\n\n[Context: Current Date: 2024-01-15]"),
+        ("Today's date is Wednesday, September 3, 2025.\n\nYou are an SRE assistant.",
+         "You are an SRE assistant.\n\n[Context: Today's date is Wednesday, September 3, 2025.]"),
+        ("Date: 05 April 2025\n\nBe brief.", "Be brief.\n\n[Context: Date: 05 April 2025]"),
+        ("Current time: Fri May 23 15:44:22 UTC 2025\n\nBe brief.",
+         "Be brief.\n\n[Context: Current time: Fri May 23 15:44:22 UTC 2025]"),
+        ("The current date and time is 2024-09-23T08:53:01Z.\n\nBe brief.",
+         "Be brief.\n\n[Context: The current date and time is 2024-09-23T08:53:01Z.]"),
+        ("Be brief.   \n\n\n\nNo dates here.", "Be brief.\n\nNo dates here."),
+    ],
+)
+def test_cache_alignment_moves_dates_out_of_the_prefix(text: str, expected: str) -> None:
+    assert aligned_content(text) == expected
+    assert aligned_content(expected) == expected
+
+
+def test_date_trap_two_days_share_one_prefix() -> None:
+    engine = Headroom()
+    day1 = engine.simulate([{"role": "system", "content": "Today's date: 2025-09-19\n\nHelp."},
+                            {"role": "user", "content": "hi"}])
+    day2 = engine.simulate([{"role": "system", "content": "Today's date: 2025-09-20\n\nHelp."},
+                            {"role": "user", "content": "hi"}])
+    assert day1.stable_prefix_hash == day2.stable_prefix_hash
+    assert day1.prefix_hash != day2.prefix_hash
+    assert day1.messages[0]["content"].split("[Context:")[0] == day2.messages[0]["content"].split(
+        "[Context:")[0]
+    audit = engine.simulate(day1.messages, mode="audit")
+    assert audit.waste.by_category["dynamic_prefix"] == 0
+
+
+def test_dynamic_value_patterns() -> None:
+    for text in ["2025-09-19", "Sep 3, 2025", "3 September 2025", "03/09/2025", "14:32",
+                 "2:05 PM", "Fri May 23 15:44:22 UTC 2025"]:
+        assert find_dynamic_values(f"x {text} y"), text
+    assert not find_dynamic_values("version 3.11 of the API, ratio 3:1")
+
+
+def long_chat(turns: int, size: int) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = [{"role": "system", "content": "Be helpful."}]
+    for t in range(turns):
+        messages.append({"role": "user", "content": f"question {t}"})
+        messages.append({"role": "assistant", "content": None, "tool_calls": [
+            {"id": f"call_{t}", "type": "function",
+             "function": {"name": "read", "arguments": "{}"}}]})
+        # Few long lines: nothing for line shortening to take, so only dropping helps.
+        lines = [f"{t}-{i} " + "plain text words " * (size // 10) for i in range(20)]
+        messages.append({"role": "tool", "tool_call_id": f"call_{t}", "content": "\n".join(lines)})
+        messages.append({"role": "assistant", "content": f"answer {t}"})
+    return messages
+
+
+def test_rolling_window_drops_whole_units_and_marks_it() -> None:
+    messages = long_chat(12, 300)
+    engine = Headroom(model_context_limits={"small": 9000})
+    plan = engine.simulate(messages, model="small", output_buffer_tokens=1000, keep_turns=2)
+    assert plan.tokens_after <= plan.budget and plan.dropped_messages > 0
+    assert plan.messages[0] is messages[0]
+    assert plan.messages[1]["content"].startswith(MARKER_PREFIX)
+    assert plan.messages[-4:] == messages[-4:] or plan.messages[-1] is messages[-1]
+    ids = [m.get("tool_call_id") for m in plan.messages if m.get("role") == "tool"]
+    calls = [c["id"] for m in plan.messages for c in m.get("tool_calls") or []]
+    assert sorted(ids) == sorted(calls)
+
+
+def test_window_slides_in_steps_not_one_message_at_a_time() -> None:
+    engine = Headroom(model_context_limits={"small": 20000})
+    starts = []
+    for turns in range(30, 60):
+        plan = engine.simulate(long_chat(turns, 120), model="small", output_buffer_tokens=1000)
+        marker = next(m for m in plan.messages if str(m.get("content")).startswith(MARKER_PREFIX))
+        starts.append(marker["content"])
+    distinct = len(set(starts))
+    assert distinct < len(starts) / 2, "the window moved on nearly every turn"
+
+
+def test_budget_error_when_the_protected_part_cannot_fit() -> None:
+    messages = [{"role": "system", "content": "Be helpful."},
+                {"role": "user", "content": "word " * 5000}]
+    with pytest.raises(HeadroomBudgetError) as raised:
+        Headroom(model_context_limits={"tiny": 3000}).simulate(
+            messages, model="tiny", output_buffer_tokens=500)
+    assert raised.value.budget == 2500 and raised.value.protected_tokens > 2500
+    assert "keep_turns" in str(raised.value)
+
+
+def test_recall_brings_back_what_a_later_question_names() -> None:
+    catalogue = [{"TrackId": i, "Name": f"Track {i}", "Bytes": 1000 + i} for i in range(800)]
+    catalogue[555]["Name"] = "Back from Vacation"
+    messages = tool_request(json.dumps(catalogue), "Export the catalogue.", name="sql")
+    messages += [{"role": "assistant", "content": "Done."},
+                 {"role": "user", "content": "How big is the track Back from Vacation?"}]
+    plan = Headroom().simulate(messages)
+    assert plan.messages[-1]["role"] == "tool" and '"Bytes":1555' in plan.messages[-1]["content"]
+    assert plan.messages[-2]["tool_calls"][0]["function"]["name"] == "sql"
+    assert plan.messages[:5] == Headroom().simulate(messages[:5]).messages
