@@ -1,1 +1,5 @@
-"""Placeholder until the integration lands."""
+"""Headroom for LlamaIndex LLMs: ``from llama_index.llms.headroom import HeadroomLLM``."""
+
+from .base import HeadroomLLM
+
+__all__ = ["HeadroomLLM"]

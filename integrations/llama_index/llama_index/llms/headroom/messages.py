@@ -1,0 +1,224 @@
+"""LlamaIndex ChatMessages to Headroom's canonical OpenAI message dicts, and back.
+
+The canonical dicts exist only so the engine can count and plan; what goes to the wrapped LLM
+is always ChatMessages. A message the engine did not change goes back as the very same
+ChatMessage object (its ``additional_kwargs`` and blocks intact); a changed one is a copy with
+only its text replaced; a message the engine inserted (the rolling window's marker, a recall
+unit) becomes a new ChatMessage.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    AudioBlock,
+    ChatMessage,
+    DocumentBlock,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from headroom.transforms.recall import is_recall_message
+from headroom.transforms.rolling_window import MARKER_PREFIX
+
+# LlamaIndex roles that OpenAI's API knows under another name.
+_ROLE_ALIASES = {"chatbot": "assistant", "model": "assistant"}
+
+
+def role_name(message: ChatMessage) -> str:
+    role = message.role.value if isinstance(message.role, MessageRole) else str(message.role)
+    return _ROLE_ALIASES.get(role, role)
+
+
+def to_canonical(message: ChatMessage) -> dict[str, Any]:
+    """The OpenAI Chat Completions form of one ChatMessage, as an OpenAI LLM would send it."""
+    role = role_name(message)
+    texts: list[str] = []
+    parts: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
+    only_text = True
+    for block in message.blocks:
+        if isinstance(block, TextBlock):
+            texts.append(block.text)
+            parts.append({"type": "text", "text": block.text})
+        elif isinstance(block, ToolCallBlock):
+            calls.append(_call_dict(block.tool_call_id, block.tool_name, block.tool_kwargs))
+        elif isinstance(block, ThinkingBlock):
+            continue  # not sent back to Chat Completions providers
+        else:
+            only_text = False
+            parts.append(_media_part(block))
+    if not calls:
+        calls = _legacy_calls(message.additional_kwargs.get("tool_calls"))
+    text = "".join(texts)
+    content: Any = text if only_text else parts
+    has_function_call = isinstance(message.additional_kwargs.get("function_call"), Mapping)
+    if role == "assistant" and text == "" and only_text and (calls or has_function_call):
+        content = None
+    result: dict[str, Any] = {"role": role, "content": content}
+    if calls:
+        result["tool_calls"] = calls
+    if has_function_call:
+        result["function_call"] = dict(message.additional_kwargs["function_call"])
+    call_id = message.additional_kwargs.get("tool_call_id")
+    if role == "tool" and isinstance(call_id, str):
+        result["tool_call_id"] = call_id
+    name = message.additional_kwargs.get("name")
+    if role in ("tool", "function", "user") and isinstance(name, str):
+        result["name"] = name
+    return result
+
+
+def _call_dict(call_id: str | None, name: str, arguments: object) -> dict[str, Any]:
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return {
+        "id": call_id or "",
+        "type": "function",
+        "function": {"name": name, "arguments": arguments},
+    }
+
+
+def _legacy_calls(raw: object) -> list[dict[str, Any]]:
+    """Tool calls kept in ``additional_kwargs`` (OpenAI SDK objects or dicts)."""
+    if not isinstance(raw, list):
+        return []
+    calls = []
+    for call in raw:
+        data = call.model_dump() if hasattr(call, "model_dump") else call
+        if not isinstance(data, Mapping):
+            continue
+        fn = data.get("function")
+        fn = fn if isinstance(fn, Mapping) else {}
+        calls.append(
+            _call_dict(
+                data.get("id") if isinstance(data.get("id"), str) else None,
+                str(fn.get("name") or ""),
+                fn.get("arguments") if fn.get("arguments") is not None else "",
+            )
+        )
+    return calls
+
+
+def _media_part(block: object) -> dict[str, Any]:
+    """A content part that prices a non-text block the way the provider bills it."""
+    if isinstance(block, ImageBlock):
+        image: dict[str, Any] = {"url": _image_url(block)}
+        if block.detail:
+            image["detail"] = block.detail
+        return {"type": "image_url", "image_url": image}
+    if isinstance(block, AudioBlock):
+        return {"type": "input_audio"}
+    if isinstance(block, DocumentBlock):
+        return {"type": "file"}
+    return {"type": getattr(block, "block_type", "unknown")}
+
+
+def _image_url(block: ImageBlock) -> str:
+    if block.url:
+        return str(block.url)
+    if isinstance(block.image, bytes):  # LlamaIndex keeps inline images base64-encoded
+        mimetype = block.image_mimetype or "image/png"
+        return f"data:{mimetype};base64,{block.image.decode('ascii', 'ignore')}"
+    return ""
+
+
+def is_inserted(message: Mapping[str, Any]) -> bool:
+    """True for messages the engine adds: the rolling window's marker and recall units."""
+    if is_recall_message(message):
+        return True
+    content = message.get("content")
+    return (
+        message.get("role") == "system"
+        and isinstance(content, str)
+        and content.startswith(MARKER_PREFIX)
+    )
+
+
+def _same_slot(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether ``after`` can be ``before`` with its content rewritten."""
+    keys = ("role", "tool_call_id", "name", "tool_calls")
+    return all(before.get(key) == after.get(key) for key in keys)
+
+
+def align(inputs: Sequence[Mapping[str, Any]], outputs: Sequence[Any]) -> list[int | None]:
+    """For each planned message, the index of the input message it came from, or None when
+    the engine inserted it. The engine keeps order, keeps unchanged messages as the same
+    objects and rewrites only content, so identity anchors the match and role, tool call id
+    and name pin down each rewritten message between two anchors."""
+    position = {id(message): i for i, message in enumerate(inputs)}
+    anchors = [position.get(id(message)) for message in outputs]
+    result: list[int | None] = []
+    cursor = 0
+    for index, message in enumerate(outputs):
+        anchor = anchors[index]
+        if anchor is not None and anchor >= cursor:
+            result.append(anchor)
+            cursor = anchor + 1
+            continue
+        if not isinstance(message, Mapping) or is_inserted(message):
+            result.append(None)
+            continue
+        limit = next(
+            (a for a in anchors[index + 1 :] if a is not None and a >= cursor), len(inputs)
+        )
+        match = next((k for k in range(cursor, limit) if _same_slot(inputs[k], message)), None)
+        result.append(match)
+        if match is not None:
+            cursor = match + 1
+    return result
+
+
+def from_canonical(message: Mapping[str, Any], original: ChatMessage | None) -> ChatMessage:
+    """The ChatMessage to send for a planned message: the original with its text replaced, or
+    a new message when the engine inserted it."""
+    content = message.get("content")
+    if original is not None:
+        if not isinstance(content, str):
+            return original  # the engine rewrites text only; anything else is left as it was
+        others = [b for b in original.blocks if not isinstance(b, TextBlock)]
+        return original.model_copy(
+            update={
+                "blocks": [TextBlock(text=content), *others],
+                "additional_kwargs": dict(original.additional_kwargs),
+            }
+        )
+    blocks: list[Any] = [TextBlock(text=content)] if isinstance(content, str) and content else []
+    for call in message.get("tool_calls") or []:
+        fn = call.get("function") or {}
+        blocks.append(
+            ToolCallBlock(
+                tool_call_id=call.get("id"),
+                tool_name=str(fn.get("name") or ""),
+                tool_kwargs=fn.get("arguments") or {},
+            )
+        )
+    extra: dict[str, Any] = {}
+    for key in ("tool_call_id", "name"):
+        if isinstance(message.get(key), str):
+            extra[key] = message[key]
+    return ChatMessage(
+        role=MessageRole(message.get("role", "user")), blocks=blocks, additional_kwargs=extra
+    )
+
+
+def rebuild(
+    originals: Sequence[ChatMessage],
+    canonical: Sequence[Mapping[str, Any]],
+    planned: Sequence[Any],
+) -> list[ChatMessage]:
+    """The ChatMessages for ``planned`` (the engine's output for ``canonical``)."""
+    out: list[ChatMessage] = []
+    for message, source in zip(planned, align(canonical, planned), strict=True):
+        original = originals[source] if source is not None else None
+        if original is not None and message is canonical[source]:  # type: ignore[index]
+            out.append(original)
+        else:
+            out.append(from_canonical(message, original))
+    return out
