@@ -8,9 +8,34 @@ from typing import Any
 from hypothesis import strategies as st
 
 WORDS = [
-    "error", "timeout", "disk", "node", "user", "order", "invoice", "alpha", "beta", "gamma",
-    "issue", "merge", "deploy", "region", "payment", "failed", "ok", "started", "capacity",
-    "Moldova", "ZQX-marker", "#42", "2025-03-04", "stack", "trace", "café", "日本", "🙂",
+    "error",
+    "timeout",
+    "disk",
+    "node",
+    "user",
+    "order",
+    "invoice",
+    "alpha",
+    "beta",
+    "gamma",
+    "issue",
+    "merge",
+    "deploy",
+    "region",
+    "payment",
+    "failed",
+    "ok",
+    "started",
+    "capacity",
+    "Moldova",
+    "ZQX-marker",
+    "#42",
+    "2025-03-04",
+    "stack",
+    "trace",
+    "café",
+    "日本",
+    "🙂",
 ]
 
 words = st.lists(st.sampled_from(WORDS), min_size=1, max_size=12).map(" ".join)
@@ -23,7 +48,7 @@ def json_item(draw: st.DrawFn, index: int) -> dict[str, Any]:
         "id": index,
         "level": draw(st.sampled_from(["INFO", "INFO", "INFO", "WARN", "ERROR"])),
         "message": draw(words),
-        "value": draw(st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6))),
+        "value": draw(st.one_of(st.integers(-(10**6), 10**6), st.floats(-1e6, 1e6))),
     }
     if draw(st.booleans()):
         item["meta"] = {"host": draw(st.sampled_from(["a", "b", "c"])), "tags": [index, "x"]}
@@ -58,8 +83,13 @@ def text_payload(draw: st.DrawFn) -> str:
 
 
 tool_content = st.one_of(
-    json_payload(), malformed_json(), text_payload(), prose,
-    st.just("NaN"), st.just('{"a": NaN, "b": [1, 2, 3]}'), st.just('{"a": 1, "a": 2}'),
+    json_payload(),
+    malformed_json(),
+    text_payload(),
+    prose,
+    st.just("NaN"),
+    st.just('{"a": NaN, "b": [1, 2, 3]}'),
+    st.just('{"a": 1, "a": 2}'),
 )
 
 SYSTEM_PROMPTS = [
@@ -83,19 +113,23 @@ def conversations(draw: st.DrawFn, max_turns: int = 4) -> list[dict[str, Any]]:
             calls = []
             for _ in range(draw(st.integers(1, 2))):
                 counter += 1
-                calls.append({
-                    "id": f"call_{counter}",
-                    "type": "function",
-                    "function": {
-                        "name": draw(st.sampled_from(["search", "logs", "db"])),
-                        "arguments": json.dumps({"q": draw(words)}),
-                    },
-                })
-            messages.append({
-                "role": "assistant",
-                "content": draw(st.one_of(st.none(), prose)),
-                "tool_calls": calls,
-            })
+                calls.append(
+                    {
+                        "id": f"call_{counter}",
+                        "type": "function",
+                        "function": {
+                            "name": draw(st.sampled_from(["search", "logs", "db"])),
+                            "arguments": json.dumps({"q": draw(words)}),
+                        },
+                    }
+                )
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": draw(st.one_of(st.none(), prose)),
+                    "tool_calls": calls,
+                }
+            )
             for call in calls:
                 messages.append(
                     {"role": "tool", "tool_call_id": call["id"], "content": draw(tool_content)}
@@ -105,8 +139,10 @@ def conversations(draw: st.DrawFn, max_turns: int = 4) -> list[dict[str, Any]]:
     return messages
 
 
-engine_settings = st.fixed_dictionaries({
-    "window": st.sampled_from([2_000, 6_000, 20_000, 128_000]),
-    "output_buffer_tokens": st.sampled_from([0, 200, 1000]),
-    "keep_turns": st.integers(0, 3),
-})
+engine_settings = st.fixed_dictionaries(
+    {
+        "window": st.sampled_from([2_000, 6_000, 20_000, 128_000]),
+        "output_buffer_tokens": st.sampled_from([0, 200, 1000]),
+        "keep_turns": st.integers(0, 3),
+    }
+)

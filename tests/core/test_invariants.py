@@ -99,9 +99,21 @@ def test_2_tool_results_keep_their_calls(messages: list[Any], cfg: dict[str, Any
 def test_3_malformed_json_passes_through(
     messages: list[Any], cfg: dict[str, Any], broken: str
 ) -> None:
-    messages = [*messages, {"role": "assistant", "content": None, "tool_calls": [
-        {"id": "call_bad", "type": "function", "function": {"name": "db", "arguments": "{}"}}
-    ]}, {"role": "tool", "tool_call_id": "call_bad", "content": broken}]
+    messages = [
+        *messages,
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_bad",
+                    "type": "function",
+                    "function": {"name": "db", "arguments": "{}"},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_bad", "content": broken},
+    ]
     assert not is_json_document(parse_json(broken))
     plan = optimize(messages, cfg)
     if plan is None:
@@ -112,9 +124,7 @@ def test_3_malformed_json_passes_through(
 
 
 @given(conversations(), engine_settings)
-def test_4_system_prompt_and_last_turns_are_kept(
-    messages: list[Any], cfg: dict[str, Any]
-) -> None:
+def test_4_system_prompt_and_last_turns_are_kept(messages: list[Any], cfg: dict[str, Any]) -> None:
     plan = optimize(messages, cfg)
     if plan is None:
         return
@@ -242,7 +252,9 @@ def test_result_fits_or_budget_error(messages: list[Any], cfg: dict[str, Any]) -
     engine = Headroom(model_context_limits={MODEL: cfg["window"]})
     try:
         plan = engine.simulate(
-            messages, model=MODEL, output_buffer_tokens=cfg["output_buffer_tokens"],
+            messages,
+            model=MODEL,
+            output_buffer_tokens=cfg["output_buffer_tokens"],
             keep_turns=cfg["keep_turns"],
         )
     except HeadroomBudgetError as exc:

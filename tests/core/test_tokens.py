@@ -25,47 +25,81 @@ from headroom.tokens import count_text
 
 # OpenAI cookbook, "How to count tokens with tiktoken": numbers it checked against the API.
 COOKBOOK_MESSAGES = [
-    {"role": "system", "content": "You are a helpful, pattern-following assistant that "
-     "translates corporate jargon into plain English."},
-    {"role": "system", "name": "example_user",
-     "content": "New synergies will help drive top-line growth."},
-    {"role": "system", "name": "example_assistant",
-     "content": "Things working well together will increase revenue."},
-    {"role": "system", "name": "example_user", "content": "Let's circle back when we have more "
-     "bandwidth to touch base on opportunities for increased leverage."},
-    {"role": "system", "name": "example_assistant",
-     "content": "Let's talk later when we're less busy about how to do better."},
-    {"role": "user", "content": "This late pivot means we don't have time to boil the ocean "
-     "for the client deliverable."},
-]
-COOKBOOK_TOOLS = [{
-    "type": "function",
-    "function": {
-        "name": "get_current_weather",
-        "description": "Get the current weather in a given location",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "location": {"type": "string",
-                             "description": "The city and state, e.g. San Francisco, CA"},
-                "unit": {"type": "string", "description": "The unit of temperature to return",
-                         "enum": ["celsius", "fahrenheit"]},
-            },
-            "required": ["location"],
-        },
+    {
+        "role": "system",
+        "content": "You are a helpful, pattern-following assistant that "
+        "translates corporate jargon into plain English.",
     },
-}]
+    {
+        "role": "system",
+        "name": "example_user",
+        "content": "New synergies will help drive top-line growth.",
+    },
+    {
+        "role": "system",
+        "name": "example_assistant",
+        "content": "Things working well together will increase revenue.",
+    },
+    {
+        "role": "system",
+        "name": "example_user",
+        "content": "Let's circle back when we have more "
+        "bandwidth to touch base on opportunities for increased leverage.",
+    },
+    {
+        "role": "system",
+        "name": "example_assistant",
+        "content": "Let's talk later when we're less busy about how to do better.",
+    },
+    {
+        "role": "user",
+        "content": "This late pivot means we don't have time to boil the ocean "
+        "for the client deliverable.",
+    },
+]
+COOKBOOK_TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_current_weather",
+            "description": "Get the current weather in a given location",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "location": {
+                        "type": "string",
+                        "description": "The city and state, e.g. San Francisco, CA",
+                    },
+                    "unit": {
+                        "type": "string",
+                        "description": "The unit of temperature to return",
+                        "enum": ["celsius", "fahrenheit"],
+                    },
+                },
+                "required": ["location"],
+            },
+        },
+    }
+]
 COOKBOOK_TOOL_MESSAGES = [
-    {"role": "system",
-     "content": "You are a helpful assistant that can answer to questions about the weather."},
+    {
+        "role": "system",
+        "content": "You are a helpful assistant that can answer to questions about the weather.",
+    },
     {"role": "user", "content": "What's the weather like in San Francisco?"},
 ]
 
 
 @pytest.mark.parametrize(
     ("model", "expected"),
-    [("gpt-3.5-turbo", 129), ("gpt-4-0613", 129), ("gpt-4", 129), ("gpt-4o", 124),
-     ("gpt-4o-mini", 124), ("gpt-4o-2024-08-06", 124)],
+    [
+        ("gpt-3.5-turbo", 129),
+        ("gpt-4-0613", 129),
+        ("gpt-4", 129),
+        ("gpt-4o", 124),
+        ("gpt-4o-mini", 124),
+        ("gpt-4o-2024-08-06", 124),
+    ],
 )
 def test_chat_formula_matches_the_api(model: str, expected: int) -> None:
     assert count_tokens(COOKBOOK_MESSAGES, model=model) == expected
@@ -81,9 +115,17 @@ def test_tool_definition_formula_matches_the_api(model: str, expected: int) -> N
 
 def test_tool_calls_and_names_are_counted() -> None:
     base = [{"role": "user", "content": "hi"}]
-    call = {"role": "assistant", "content": None, "tool_calls": [
-        {"id": "call_1", "type": "function",
-         "function": {"name": "search", "arguments": '{"q": "weather in Paris"}'}}]}
+    call = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "search", "arguments": '{"q": "weather in Paris"}'},
+            }
+        ],
+    }
     assert count_tokens([*base, call]) > count_tokens(base) + 3 + 5
     named = [{"role": "user", "content": "hi", "name": "bob"}]
     assert count_tokens(named) == count_tokens(base) + 1 + count_text("bob")
@@ -120,29 +162,43 @@ def test_counting_never_touches_the_network(tmp_path: Any) -> None:
         "print(count_tokens([{'role': 'user', 'content': 'hello world'}], model='gpt-4o'))\n"
         "print(count_tokens([{'role': 'user', 'content': 'hello world'}], model='gpt-4'))\n"
     )
-    env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tmp_path / "empty"),
-           "DATA_GYM_CACHE_DIR": str(tmp_path / "empty")}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env, check=True)
+    env = {
+        **os.environ,
+        "TIKTOKEN_CACHE_DIR": str(tmp_path / "empty"),
+        "DATA_GYM_CACHE_DIR": str(tmp_path / "empty"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
     assert done.stdout.split() == ["9", "9"]
 
 
 def _png(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     chunk = b"IHDR" + ihdr
-    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk
-            + struct.pack(">I", zlib.crc32(chunk)))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", len(ihdr))
+        + chunk
+        + struct.pack(">I", zlib.crc32(chunk))
+    )
 
 
 @pytest.mark.parametrize(
     ("width", "height", "detail", "expected"),
-    [(1024, 1024, "high", 765), (2048, 4096, "high", 1105), (4096, 8192, "low", 85),
-     (512, 512, "high", 255), (100, 100, "auto", 255)],
+    [
+        (1024, 1024, "high", 765),
+        (2048, 4096, "high", 1105),
+        (4096, 8192, "low", 85),
+        (512, 512, "high", 255),
+        (100, 100, "auto", 255),
+    ],
 )
 def test_image_tile_rule(width: int, height: int, detail: str, expected: int) -> None:
-    declared = {"type": "image_url",
-                "image_url": {"url": "https://x/y.png", "detail": detail,
-                              "width": width, "height": height}}
+    declared = {
+        "type": "image_url",
+        "image_url": {"url": "https://x/y.png", "detail": detail, "width": width, "height": height},
+    }
     assert image_tokens(declared) == expected
     data_url = "data:image/png;base64," + base64.b64encode(_png(width, height)).decode()
     inline = {"type": "image_url", "image_url": {"url": data_url, "detail": detail}}
@@ -150,10 +206,13 @@ def test_image_tile_rule(width: int, height: int, detail: str, expected: int) ->
 
 
 def test_image_parts_count_in_messages() -> None:
-    message = {"role": "user", "content": [
-        {"type": "text", "text": "What is in this image?"},
-        {"type": "image_url", "image_url": {"url": "https://x/y.png", "detail": "low"}},
-    ]}
+    message = {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "What is in this image?"},
+            {"type": "image_url", "image_url": {"url": "https://x/y.png", "detail": "low"}},
+        ],
+    }
     text_only = {"role": "user", "content": "What is in this image?"}
     assert count_tokens([message]) == count_tokens([text_only]) + 85
 
@@ -181,7 +240,9 @@ def test_registry_resolves_versions_and_overrides(caplog: pytest.LogCaptureFixtu
             unknown = resolve_model("my-custom-model-xyz")
     assert unknown.encoding == "o200k_base" and not unknown.known
     assert sum("my-custom-model-xyz" in r.getMessage() for r in caplog.records) == 1
-    assert resolve_model("my-custom-model-xyz", {"my-custom-model-xyz": 32000}).context_window == 32000
+    assert (
+        resolve_model("my-custom-model-xyz", {"my-custom-model-xyz": 32000}).context_window == 32000
+    )
 
 
 def test_counting_is_cached_by_content() -> None:

@@ -15,21 +15,34 @@ from headroom.transforms.json_compress import TRUNCATED_KEY
 from headroom.transforms.rolling_window import MARKER_PREFIX
 
 
-def tool_request(content: str, question: str = "What happened?", name: str = "search",
-                 system: str = "You are helpful.") -> list[dict[str, Any]]:
+def tool_request(
+    content: str,
+    question: str = "What happened?",
+    name: str = "search",
+    system: str = "You are helpful.",
+) -> list[dict[str, Any]]:
     return [
         {"role": "system", "content": system},
         {"role": "user", "content": question},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "call_1", "type": "function",
-             "function": {"name": name, "arguments": '{"q": "x"}'}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": name, "arguments": '{"q": "x"}'},
+                }
+            ],
+        },
         {"role": "tool", "tool_call_id": "call_1", "content": content},
     ]
 
 
 def big_results(n: int = 1000) -> list[dict[str, Any]]:
-    return [{"id": i, "title": f"result number {i}", "status": "ok", "score": i % 7}
-            for i in range(n)]
+    return [
+        {"id": i, "title": f"result number {i}", "status": "ok", "score": i % 7} for i in range(n)
+    ]
 
 
 def compressed_tool(plan: Any) -> str:
@@ -41,7 +54,9 @@ def test_seed_example_array_truncation_and_digest() -> None:
     plan = Headroom().simulate(tool_request(original))
     text = compressed_tool(plan)
     body, digest = text.rsplit("\n", 1)
-    assert digest == f'<headroom:tool_digest sha256="{hashlib.sha256(original.encode()).hexdigest()}">'
+    assert (
+        digest == f'<headroom:tool_digest sha256="{hashlib.sha256(original.encode()).hexdigest()}">'
+    )
     results = json.loads(body)["results"]
     assert results[0]["id"] == 0 and results[-1]["id"] == 999
     dropped = sum(r.get(TRUNCATED_KEY, 0) for r in results)
@@ -62,8 +77,15 @@ def test_error_items_outliers_and_question_terms_survive() -> None:
 
 
 def test_issue_reference_keeps_the_numbered_item() -> None:
-    issues = [{"number": n, "title": f"Issue {n}", "body": "text " * 50,
-               "updated_at": f"2012-05-{n % 28 + 1:02d}T12:{n % 60:02d}:00Z"} for n in range(1, 120)]
+    issues = [
+        {
+            "number": n,
+            "title": f"Issue {n}",
+            "body": "text " * 50,
+            "updated_at": f"2012-05-{n % 28 + 1:02d}T12:{n % 60:02d}:00Z",
+        }
+        for n in range(1, 120)
+    ]
     plan = Headroom().simulate(tool_request(json.dumps(issues), "What did issue #49 ask for?"))
     assert '"number":49' in compressed_tool(plan)
 
@@ -88,8 +110,15 @@ def test_long_strings_are_cut_with_a_visible_marker() -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ['{"a": NaN}', '{"a": 1, "a": 2}', '{"unterminated": [1, 2', "[1, 2, 3] trailing",
-     '{"n": 1e999}', "x" * 5000, '"just a string"' * 300],
+    [
+        '{"a": NaN}',
+        '{"a": 1, "a": 2}',
+        '{"unterminated": [1, 2',
+        "[1, 2, 3] trailing",
+        '{"n": 1e999}',
+        "x" * 5000,
+        '"just a string"' * 300,
+    ],
 )
 def test_not_json_passes_through_byte_for_byte(content: str) -> None:
     plan = Headroom().simulate(tool_request(content))
@@ -117,15 +146,23 @@ def test_already_compressed_output_is_left_alone() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("You are helpful. Current Date: 2024-01-15",
-         "You are helpful.\n\n[Context: Current Date: 2024-01-15]"),
-        ("Today's date is Wednesday, September 3, 2025.\n\nYou are an SRE assistant.",
-         "You are an SRE assistant.\n\n[Context: Today's date is Wednesday, September 3, 2025.]"),
+        (
+            "You are helpful. Current Date: 2024-01-15",
+            "You are helpful.\n\n[Context: Current Date: 2024-01-15]",
+        ),
+        (
+            "Today's date is Wednesday, September 3, 2025.\n\nYou are an SRE assistant.",
+            "You are an SRE assistant.\n\n[Context: Today's date is Wednesday, September 3, 2025.]",
+        ),
         ("Date: 05 April 2025\n\nBe brief.", "Be brief.\n\n[Context: Date: 05 April 2025]"),
-        ("Current time: Fri May 23 15:44:22 UTC 2025\n\nBe brief.",
-         "Be brief.\n\n[Context: Current time: Fri May 23 15:44:22 UTC 2025]"),
-        ("The current date and time is 2024-09-23T08:53:01Z.\n\nBe brief.",
-         "Be brief.\n\n[Context: The current date and time is 2024-09-23T08:53:01Z.]"),
+        (
+            "Current time: Fri May 23 15:44:22 UTC 2025\n\nBe brief.",
+            "Be brief.\n\n[Context: Current time: Fri May 23 15:44:22 UTC 2025]",
+        ),
+        (
+            "The current date and time is 2024-09-23T08:53:01Z.\n\nBe brief.",
+            "Be brief.\n\n[Context: The current date and time is 2024-09-23T08:53:01Z.]",
+        ),
         ("Be brief.   \n\n\n\nNo dates here.", "Be brief.\n\nNo dates here."),
     ],
 )
@@ -136,21 +173,38 @@ def test_cache_alignment_moves_dates_out_of_the_prefix(text: str, expected: str)
 
 def test_date_trap_two_days_share_one_prefix() -> None:
     engine = Headroom()
-    day1 = engine.simulate([{"role": "system", "content": "Today's date: 2025-09-19\n\nHelp."},
-                            {"role": "user", "content": "hi"}])
-    day2 = engine.simulate([{"role": "system", "content": "Today's date: 2025-09-20\n\nHelp."},
-                            {"role": "user", "content": "hi"}])
+    day1 = engine.simulate(
+        [
+            {"role": "system", "content": "Today's date: 2025-09-19\n\nHelp."},
+            {"role": "user", "content": "hi"},
+        ]
+    )
+    day2 = engine.simulate(
+        [
+            {"role": "system", "content": "Today's date: 2025-09-20\n\nHelp."},
+            {"role": "user", "content": "hi"},
+        ]
+    )
     assert day1.stable_prefix_hash == day2.stable_prefix_hash
     assert day1.prefix_hash != day2.prefix_hash
-    assert day1.messages[0]["content"].split("[Context:")[0] == day2.messages[0]["content"].split(
-        "[Context:")[0]
+    assert (
+        day1.messages[0]["content"].split("[Context:")[0]
+        == day2.messages[0]["content"].split("[Context:")[0]
+    )
     audit = engine.simulate(day1.messages, mode="audit")
     assert audit.waste.by_category["dynamic_prefix"] == 0
 
 
 def test_dynamic_value_patterns() -> None:
-    for text in ["2025-09-19", "Sep 3, 2025", "3 September 2025", "03/09/2025", "14:32",
-                 "2:05 PM", "Fri May 23 15:44:22 UTC 2025"]:
+    for text in [
+        "2025-09-19",
+        "Sep 3, 2025",
+        "3 September 2025",
+        "03/09/2025",
+        "14:32",
+        "2:05 PM",
+        "Fri May 23 15:44:22 UTC 2025",
+    ]:
         assert find_dynamic_values(f"x {text} y"), text
     assert not find_dynamic_values("version 3.11 of the API, ratio 3:1")
 
@@ -159,9 +213,19 @@ def long_chat(turns: int, size: int) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = [{"role": "system", "content": "Be helpful."}]
     for t in range(turns):
         messages.append({"role": "user", "content": f"question {t}"})
-        messages.append({"role": "assistant", "content": None, "tool_calls": [
-            {"id": f"call_{t}", "type": "function",
-             "function": {"name": "read", "arguments": "{}"}}]})
+        messages.append(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": f"call_{t}",
+                        "type": "function",
+                        "function": {"name": "read", "arguments": "{}"},
+                    }
+                ],
+            }
+        )
         # Few long lines: nothing for line shortening to take, so only dropping helps.
         lines = [f"{t}-{i} " + "plain text words " * (size // 10) for i in range(20)]
         messages.append({"role": "tool", "tool_call_id": f"call_{t}", "content": "\n".join(lines)})
@@ -194,11 +258,14 @@ def test_window_slides_in_steps_not_one_message_at_a_time() -> None:
 
 
 def test_budget_error_when_the_protected_part_cannot_fit() -> None:
-    messages = [{"role": "system", "content": "Be helpful."},
-                {"role": "user", "content": "word " * 5000}]
+    messages = [
+        {"role": "system", "content": "Be helpful."},
+        {"role": "user", "content": "word " * 5000},
+    ]
     with pytest.raises(HeadroomBudgetError) as raised:
         Headroom(model_context_limits={"tiny": 3000}).simulate(
-            messages, model="tiny", output_buffer_tokens=500)
+            messages, model="tiny", output_buffer_tokens=500
+        )
     assert raised.value.budget == 2500 and raised.value.protected_tokens > 2500
     assert "keep_turns" in str(raised.value)
 
@@ -207,8 +274,10 @@ def test_recall_brings_back_what_a_later_question_names() -> None:
     catalogue = [{"TrackId": i, "Name": f"Track {i}", "Bytes": 1000 + i} for i in range(800)]
     catalogue[555]["Name"] = "Back from Vacation"
     messages = tool_request(json.dumps(catalogue), "Export the catalogue.", name="sql")
-    messages += [{"role": "assistant", "content": "Done."},
-                 {"role": "user", "content": "How big is the track Back from Vacation?"}]
+    messages += [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "How big is the track Back from Vacation?"},
+    ]
     plan = Headroom().simulate(messages)
     assert plan.messages[-1]["role"] == "tool" and '"Bytes":1555' in plan.messages[-1]["content"]
     assert plan.messages[-2]["tool_calls"][0]["function"]["name"] == "sql"
