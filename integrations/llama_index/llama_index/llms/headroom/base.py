@@ -29,6 +29,7 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr, field_serializer
 from llama_index.core.callbacks import CallbackManager
+from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 
@@ -127,7 +128,7 @@ class HeadroomLLM(FunctionCallingLLM):
         self._engine = Headroom(
             _context_limits(self._model_name, inner, self.model_context_limits),
             mode=self.mode,
-            output_buffer_tokens=self.output_buffer_tokens,
+            output_buffer_tokens=_output_buffer(self.output_buffer_tokens, inner),
             keep_turns=self.keep_turns,
             tool_profiles=self.tool_profiles,
         )
@@ -486,6 +487,21 @@ def _context_limits(
     if isinstance(window, int) and window > 0:
         merged[model] = window
     return merged or None
+
+
+def _output_buffer(given: int | None, llm: LLM) -> int | None:
+    """The tokens to keep free for the answer: as given, else the wrapped LLM's own
+    ``max_tokens`` when it sets one (not LlamaIndex's placeholder), else the engine's
+    default."""
+    if given is not None:
+        return given
+    try:
+        num_output = llm.metadata.num_output
+    except Exception:  # noqa: BLE001
+        return None
+    if not isinstance(num_output, int) or num_output <= 0 or num_output == DEFAULT_NUM_OUTPUTS:
+        return None
+    return num_output
 
 
 def _openai_tools(tools: object) -> list[Any] | None:

@@ -29,6 +29,7 @@ from headroom.transforms.rolling_window import MARKER_PREFIX
 
 # LlamaIndex roles that OpenAI's API knows under another name.
 _ROLE_ALIASES = {"chatbot": "assistant", "model": "assistant"}
+_TEXT_ONLY_ROLES = ("system", "developer", "assistant", "tool")
 
 
 def role_name(message: ChatMessage) -> str:
@@ -57,7 +58,8 @@ def to_canonical(message: ChatMessage) -> dict[str, Any]:
     if not calls:
         calls = _legacy_calls(message.additional_kwargs.get("tool_calls"))
     text = "".join(texts)
-    content: Any = text if only_text else parts
+    # OpenAI-style providers send only the text of system, assistant and tool messages.
+    content: Any = text if only_text or role in _TEXT_ONLY_ROLES else parts
     has_function_call = isinstance(message.additional_kwargs.get("function_call"), Mapping)
     if role == "assistant" and text == "" and only_text and (calls or has_function_call):
         content = None
@@ -70,7 +72,7 @@ def to_canonical(message: ChatMessage) -> dict[str, Any]:
     if role == "tool" and isinstance(call_id, str):
         result["tool_call_id"] = call_id
     name = message.additional_kwargs.get("name")
-    if role in ("tool", "function", "user") and isinstance(name, str):
+    if role == "function" and isinstance(name, str):  # a legacy function result names its tool
         result["name"] = name
     return result
 
