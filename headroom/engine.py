@@ -155,7 +155,7 @@ class Headroom:
             aligned, alignment = outcome
             results.append(alignment)
         current = aligned
-        compressed = self._guard(tool_output.NAME, lambda: self._compress(aligned, ctx, 0))
+        compressed = self._guard(tool_output.NAME, lambda: self._compress(aligned, ctx, None))
         if compressed is not None:
             current, compression_results = compressed
             results.extend(compression_results)
@@ -191,10 +191,10 @@ class Headroom:
     # -- helpers -------------------------------------------------------------------------
     @staticmethod
     def _compress(
-        aligned: list[Any], ctx: TransformContext, harder_before: int
+        aligned: list[Any], ctx: TransformContext, harder_from_tokens: int | None
     ) -> tuple[list[Any], list[TransformResult]]:
         """Tool output compression, then recall of what later questions name."""
-        compressed, compression = tool_output.apply(aligned, ctx, harder_before)
+        compressed, compression = tool_output.apply(aligned, ctx, harder_from_tokens)
         recalled, recall_result = recall.apply(aligned, compressed, ctx)
         return recalled, [compression, recall_result]
 

@@ -69,39 +69,58 @@ class _Memo:
 
 
 _memo = _Memo()
+_lowered = _Memo(max_entries=64)
 
 
 def missing_parts(original: str, compressed: str, terms: tuple[str, ...]) -> list[str]:
     """The parts of ``original`` that ``terms`` single out and ``compressed`` does not show."""
-    if not terms or original == compressed:
+    if not terms or original == compressed or not _may_mention(original, terms):
         return []
     return _memo.get_or_compute(
         (original, compressed, terms), lambda: _missing_parts(original, compressed, terms)
     )
 
 
+# A term found this often in a text is too common to single out an item; a term not found
+# at all cannot. Either way the text need not be parsed (the warm path of an agent loop).
+_MAX_OCCURRENCES = 24
+
+
+def _may_mention(original: str, terms: tuple[str, ...]) -> bool:
+    lowered = _lowered.get_or_compute((original, "", ()), lambda: [original.lower()])[0]
+    for term in terms:
+        needle = term[1:] if term.startswith("#") else term
+        if 0 < lowered.count(needle, 0) <= _MAX_OCCURRENCES:
+            return True
+    return False
+
+
 def _missing_parts(original: str, compressed: str, terms: tuple[str, ...]) -> list[str]:
     document = parse_json(original)
     if is_json_document(document):
-        parts: list[str] = []
-        for items in _long_arrays(document):
-            hits = question_hits([_flat_text(item)[0] for item in items], terms, max_keep=0)
-            for i in sorted(hits):
-                text = dumps_min(items[i])
-                if text is None or text in compressed:
-                    continue
-                if len(text) > 8000:
-                    text = dumps_min(Shrinker(_ITEM_PROFILE, terms).shrink(items[i], 0, True))
-                if text and text not in parts:
-                    parts.append(text)
-                if len(parts) >= MAX_PARTS:
-                    return parts
-        return parts
+        return _json_parts(document, compressed, terms)
     lines = original.split("\n")
     if len(lines) < _MIN_ARRAY:
         return []
     hits = question_hits(lines, terms, max_keep=0)
     return [lines[i] for i in sorted(hits) if lines[i] not in compressed][:MAX_PARTS]
+
+
+def _json_parts(document: Any, compressed: str, terms: tuple[str, ...]) -> list[str]:
+    parts: list[str] = []
+    for items in _long_arrays(document):
+        hits = question_hits([_flat_text(item)[0] for item in items], terms, max_keep=0)
+        for i in sorted(hits):
+            text = dumps_min(items[i])
+            if text is None or text in compressed:
+                continue
+            if len(text) > 8000:
+                text = dumps_min(Shrinker(_ITEM_PROFILE, terms).shrink(items[i], 0, True))
+            if text and text not in parts:
+                parts.append(text)
+            if len(parts) >= MAX_PARTS:
+                return parts
+    return parts
 
 
 def _long_arrays(value: Any, depth: int = 0) -> list[list[Any]]:

@@ -1,11 +1,12 @@
 """Rolling window: bring a request that does not fit back inside the model's window.
 
 Only when the request does not fit. In order, stopping as soon as it fits:
-1. compress the tool outputs before the protected tail harder (information survives where
-   it can);
-2. drop whole tool-call units, oldest first, then the oldest turns; never a leading system
-   message, never the last ``keep_turns`` turns; one marker message says what was dropped;
-3. compress the protected tool outputs harder too.
+1. compress harder the tool outputs that arrived once the conversation already held half the
+   budget (information survives where it can; the decision depends only on what came before
+   each output, so it does not change as the chat grows and the prompt cache keeps its prefix);
+2. compress every tool output harder;
+3. drop whole tool-call units, oldest first, then the oldest turns; never a leading system
+   message, never the last ``keep_turns`` turns; one marker message says what was dropped.
 If the protected part alone still does not fit, ``HeadroomBudgetError`` is raised: a request
 that cannot fit is never sent.
 
@@ -31,7 +32,9 @@ NAME = "rolling_window"
 STEPS_PER_BUDGET = 8
 MARKER_PREFIX = "[headroom: "
 
+# compress(aligned messages, harder_from_tokens) -> compressed messages
 Compressor = Callable[[list[Any], int], list[Any]]
+HARDER_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -57,19 +60,17 @@ def total_tokens(messages: list[Any], ctx: TransformContext) -> int:
 def apply(
     aligned: list[Any], compressed: list[Any], ctx: TransformContext, compress: Compressor
 ) -> WindowOutcome | None:
-    """``compressed`` is ``compress(aligned, 0)``; ``compress(aligned, k)`` compresses the tool
-    outputs before index k harder. Returns None when the request already fits."""
+    """``compressed`` is the normally compressed request; ``compress(aligned, t)`` compresses
+    harder every tool output that arrives after ``t`` tokens. None when it already fits."""
     before = total_tokens(compressed, ctx)
     if before <= ctx.budget:
         return None
-    boundary = protected_start(aligned, ctx.options.keep_turns)
-    harder = compress(aligned, boundary)
+    harder = compress(aligned, int(ctx.budget * HARDER_SHARE))
     if total_tokens(harder, ctx) <= ctx.budget:
-        return _outcome(harder, before, ctx, 0, 0, "harder compression")
-    trimmed, dropped, dropped_tokens = _drop(harder, ctx)
-    if total_tokens(trimmed, ctx) <= ctx.budget:
-        return _outcome(trimmed, before, ctx, dropped, dropped_tokens, "dropped")
-    hardest = compress(aligned, len(aligned))
+        return _outcome(harder, before, ctx, 0, 0, "late outputs compressed harder")
+    hardest = compress(aligned, 0)
+    if total_tokens(hardest, ctx) <= ctx.budget:
+        return _outcome(hardest, before, ctx, 0, 0, "all outputs compressed harder")
     trimmed, dropped, dropped_tokens = _drop(hardest, ctx)
     after = total_tokens(trimmed, ctx)
     if after > ctx.budget:
@@ -81,7 +82,7 @@ def apply(
             output_buffer_tokens=ctx.options.output_buffer_tokens,
             tool_tokens=ctx.tool_tokens,
         )
-    return _outcome(trimmed, before, ctx, dropped, dropped_tokens, "dropped, protected compressed")
+    return _outcome(trimmed, before, ctx, dropped, dropped_tokens, "dropped")
 
 
 def _outcome(

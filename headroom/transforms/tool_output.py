@@ -27,7 +27,7 @@ from ..conversation import (
 )
 from ..options import ToolProfile
 from ..plan import TransformResult
-from ..tokens import count_text, message_tokens
+from ..tokens import REPLY_PRIMING_TOKENS, count_text, message_tokens
 from .base import TransformContext
 from .json_compress import Shrinker, dumps_min, is_json_document, parse_json
 from .text_compress import shorten_lines
@@ -137,30 +137,48 @@ def _compress_json(
 
 
 def apply(
-    messages: list[Any], ctx: TransformContext, harder_before: int = 0
+    messages: list[Any], ctx: TransformContext, harder_from_tokens: int | None = None
 ) -> tuple[list[Any], TransformResult]:
-    """Compress every tool output; those before index ``harder_before`` with the profile's
-    harder form (the rolling window asks for that before it drops anything)."""
+    """Compress every tool output. With ``harder_from_tokens``, an output that arrives once
+    the request before it already holds that many tokens gets the profile's harder form.
+
+    The rolling window asks for that when a request does not fit. The decision depends only
+    on what came before each output, so as a chat grows every output keeps the form it was
+    first sent in, and the provider's prompt cache keeps its prefix.
+    """
     calls = tool_names_by_call_id(messages)
     out = list(messages)
     saved = changed = 0
+    running = ctx.tool_tokens + REPLY_PRIMING_TOKENS
     for i, message in enumerate(messages):
-        if role_of(message) not in TOOL_ROLES or not isinstance(message.get("content"), str):
-            continue
-        name = tool_name_of(message, calls)
-        profile = ctx.options.profile_for(name)
-        if i < harder_before:
-            profile = profile.harder()
-        question = user_text_before(messages, i)
-        call_id = message.get("tool_call_id")
-        if isinstance(call_id, str) and call_id in calls:
-            question = f"{question}\n{calls[call_id][1]}"
-        content = message["content"]
-        new_content = _compress_memo(content, profile, question_terms(question), ctx.info.encoding)
-        if new_content is content or new_content == content:
-            continue
-        new_message = {**message, "content": new_content}
-        saved += message_tokens(message, ctx.info) - message_tokens(new_message, ctx.info)
-        out[i] = new_message
-        changed += 1
+        if role_of(message) in TOOL_ROLES and isinstance(message.get("content"), str):
+            harder = harder_from_tokens is not None and running >= harder_from_tokens
+            new_message = _compress_message(message, i, messages, calls, ctx, harder)
+            if new_message is not message:
+                saved += message_tokens(message, ctx.info) - message_tokens(new_message, ctx.info)
+                out[i] = new_message
+                changed += 1
+        running += message_tokens(out[i], ctx.info)
     return out, TransformResult(NAME, saved, changed)
+
+
+def _compress_message(
+    message: dict[str, Any],
+    index: int,
+    messages: list[Any],
+    calls: dict[str, tuple[str, str]],
+    ctx: TransformContext,
+    harder: bool,
+) -> dict[str, Any]:
+    profile = ctx.options.profile_for(tool_name_of(message, calls))
+    if harder:
+        profile = profile.harder()
+    question = user_text_before(messages, index)
+    call_id = message.get("tool_call_id")
+    if isinstance(call_id, str) and call_id in calls:
+        question = f"{question}\n{calls[call_id][1]}"
+    content = message["content"]
+    new_content = _compress_memo(content, profile, question_terms(question), ctx.info.encoding)
+    if new_content is content or new_content == content:
+        return message
+    return {**message, "content": new_content}

@@ -1,0 +1,190 @@
+"""Headroom's engine on the shared agent workloads: quality, speed and prompt-cache economics.
+
+    python bench/run.py [--filter TEXT]
+
+Prints one table per question: what was saved and kept (every needle, every request within
+gpt-4o's window with a 4,000-token output buffer), how long the engine took (cold, against one
+tiktoken pass over the request's text, and warm, as in an agent loop), and, replaying each
+multi-turn session as the agent loop that produced it, the prefix-cache hit rate and the
+effective input cost of the optimized requests against the unchanged ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.cache_sim import PrefixCache, prompt_tokens  # noqa: E402
+from headroom import Headroom, count_tokens  # noqa: E402
+from headroom.encodings import get_encoding  # noqa: E402
+from headroom.models import resolve_model  # noqa: E402
+from headroom.tokens import clear_cache  # noqa: E402
+from headroom.transforms import recall, tool_output  # noqa: E402
+
+WORKLOADS = ROOT.parent / "shared" / "workloads" / "dev"
+
+
+def cold_engine() -> Headroom:
+    """A new engine with every memo emptied, as in a fresh process."""
+    clear_cache()
+    tool_output._memo = tool_output._Memo()
+    recall._memo = recall._Memo()
+    from headroom import analysis
+
+    analysis._memo = analysis._FactMemo()
+    return Headroom()
+
+
+def request_text(request: dict[str, Any]) -> list[str]:
+    texts = []
+    for message in request["messages"]:
+        content = message.get("content")
+        if isinstance(content, str):
+            texts.append(content)
+        for call in message.get("tool_calls") or []:
+            texts.append(call["function"]["arguments"])
+    texts.append(json.dumps(request.get("tools") or []))
+    return texts
+
+
+def one_tiktoken_pass(texts: list[str], encoding: str) -> float:
+    enc = get_encoding(encoding)
+    start = time.perf_counter()
+    for text in texts:
+        enc.encode_ordinary(text)
+    return time.perf_counter() - start
+
+
+def needles_missing(messages: list[Any], needles: list[str]) -> int:
+    blob = "\n".join(m["content"] for m in messages if isinstance(m.get("content"), str))
+    return sum(1 for n in needles if n not in blob and json.dumps(n)[1:-1] not in blob)
+
+
+def replay_points(messages: list[Any]) -> list[int]:
+    """Request lengths of the agent loop: one request per point where the assistant answers,
+    and the final request."""
+    points = [j for j, m in enumerate(messages) if m.get("role") == "assistant" and j > 0]
+    if len(messages) not in points:
+        points.append(len(messages))
+    return points
+
+
+def session_economics(request: dict[str, Any]) -> dict[str, float]:
+    messages, tools, model = request["messages"], request.get("tools"), request["model"]
+    info = resolve_model(model)
+    engine = Headroom()
+    totals = {"plain_prompt": 0, "plain_cached": 0, "opt_prompt": 0, "opt_cached": 0}
+    plain_cache, opt_cache = PrefixCache(), PrefixCache()
+    for point in replay_points(messages):
+        prefix = messages[:point]
+        plain_tokens = count_tokens(prefix, model, tools)
+        totals["plain_prompt"] += plain_tokens
+        totals["plain_cached"] += plain_cache.cached_tokens(
+            prompt_tokens(prefix, tools, info.encoding), plain_tokens
+        )
+        plan = engine.simulate(prefix, model=model, tools=tools)
+        totals["opt_prompt"] += plan.tokens_after
+        totals["opt_cached"] += opt_cache.cached_tokens(
+            prompt_tokens(plan.messages, tools, info.encoding), plan.tokens_after
+        )
+    plain_cost = info.input_cost(totals["plain_prompt"], totals["plain_cached"])
+    opt_cost = info.input_cost(totals["opt_prompt"], totals["opt_cached"])
+    return {
+        "requests": len(replay_points(messages)),
+        "plain_hit": totals["plain_cached"] / max(totals["plain_prompt"], 1),
+        "opt_hit": totals["opt_cached"] / max(totals["opt_prompt"], 1),
+        "plain_cost": plain_cost,
+        "opt_cost": opt_cost,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--filter", default="", help="only workloads whose name contains this")
+    args = parser.parse_args()
+    files = sorted(p for p in WORKLOADS.glob("*.json") if args.filter in p.stem)
+    if not files:
+        sys.exit(f"no workloads found in {WORKLOADS}")
+    console = Console()
+    quality = Table(title="Quality and speed per workload (gpt-4o, 4,000-token output buffer)")
+    for col in ("workload", "before", "after", "saved", "needles", "fits", "cold ms",
+                "tiktoken ms", "cold/tiktoken", "warm ms"):
+        quality.add_column(col, justify="right" if col != "workload" else "left")
+    sessions = Table(title="Agent-loop replay with a simulated prefix cache (1,024 min, 128 steps)")
+    for col in ("workload", "requests", "hit rate unchanged", "hit rate optimized",
+                "cost unchanged $", "cost optimized $", "cost ratio"):
+        sessions.add_column(col, justify="right" if col != "workload" else "left")
+    saved, ratios, warm_all, missing_total, unfit = [], [], [], 0, 0
+    econ_rows = []
+    for path in files:
+        workload = json.loads(path.read_text())
+        request = workload["request"]
+        info = resolve_model(request["model"])
+        engine = cold_engine()
+        start = time.perf_counter()
+        plan = engine.simulate(request["messages"], model=request["model"],
+                               tools=request.get("tools"))
+        cold = time.perf_counter() - start
+        clear_cache()
+        tiktoken_pass = one_tiktoken_pass(request_text(request), info.encoding)
+        grown = [*json.loads(json.dumps(request["messages"])),
+                 {"role": "user", "content": "Thanks. One more question about that."}]
+        engine.simulate(request["messages"], model=request["model"], tools=request.get("tools"))
+        start = time.perf_counter()
+        engine.simulate(grown, model=request["model"], tools=request.get("tools"))
+        warm = time.perf_counter() - start
+        missing = needles_missing(plan.messages, workload["needles"])
+        missing_total += missing
+        unfit += 0 if plan.fits else 1
+        share = plan.tokens_saved / plan.tokens_before
+        saved.append(share)
+        ratios.append(cold / tiktoken_pass)
+        warm_all.append(warm * 1000)
+        quality.add_row(
+            path.stem[:44], f"{plan.tokens_before:,}", f"{plan.tokens_after:,}", f"{share:.1%}",
+            f"{len(workload['needles']) - missing}/{len(workload['needles'])}",
+            "yes" if plan.fits else "NO", f"{cold * 1000:.0f}", f"{tiktoken_pass * 1000:.0f}",
+            f"{cold / tiktoken_pass:.2f}", f"{warm * 1000:.2f}",
+        )
+        if len(replay_points(request["messages"])) > 1:
+            econ = session_economics(request)
+            econ_rows.append(econ)
+            sessions.add_row(
+                path.stem[:44], str(econ["requests"]), f"{econ['plain_hit']:.1%}",
+                f"{econ['opt_hit']:.1%}", f"{econ['plain_cost']:.4f}", f"{econ['opt_cost']:.4f}",
+                f"{econ['opt_cost'] / econ['plain_cost']:.2f}",
+            )
+    console.print(quality)
+    console.print(sessions)
+    summary = Table(title="Summary")
+    summary.add_column("figure")
+    summary.add_column("value", justify="right")
+    summary.add_row("workloads", str(len(files)))
+    summary.add_row("median tokens saved", f"{statistics.median(saved):.1%}")
+    summary.add_row("needles lost", str(missing_total))
+    summary.add_row("requests over the window", str(unfit))
+    summary.add_row("cold / one tiktoken pass (median, max)",
+                    f"{statistics.median(ratios):.2f}, {max(ratios):.2f}")
+    summary.add_row("warm ms (median, max)",
+                    f"{statistics.median(warm_all):.2f}, {max(warm_all):.2f}")
+    if econ_rows:
+        worse = sum(1 for e in econ_rows if e["opt_hit"] < e["plain_hit"])
+        summary.add_row("sessions with a lower hit rate than unchanged", str(worse))
+        summary.add_row("max cost ratio (optimized / unchanged)",
+                        f"{max(e['opt_cost'] / e['plain_cost'] for e in econ_rows):.2f}")
+    console.print(summary)
+
+
+if __name__ == "__main__":
+    main()
