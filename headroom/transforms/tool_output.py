@@ -3,8 +3,9 @@
 Only tool (and legacy function) messages with string content are touched. JSON is minified
 losslessly first; above the profile's size threshold it is shrunk with every cut marked in the
 JSON itself, and ``<headroom:tool_digest sha256="...">`` (the digest of the original) is
-appended. Text that is not valid JSON is returned unchanged byte for byte, unless the profile
-opts plain text into line-aware shortening. Output whose compressed form would not be smaller,
+appended. Malformed JSON is returned unchanged byte for byte in every mode; plain text (logs,
+listings) too, unless the profile opts it into line-aware shortening or the rolling window
+compresses harder because the request does not fit. Output whose compressed form would not be smaller,
 or that Headroom already compressed, is returned unchanged. Results are memoised by content, so
 an agent loop that resends its history pays only for new tool outputs.
 """
@@ -108,7 +109,7 @@ def _compress(text: str, profile: ToolProfile, terms: Sequence[str], encoding: s
     document = parse_json(text)
     if is_json_document(document):
         candidate = _compress_json(text, document, profile, terms, encoding)
-    elif profile.text_lines:
+    elif profile.text_lines and not looks_like_json(text):
         shortened = shorten_lines(text, profile.max_lines, terms, profile.keep_signals)
         candidate = None if shortened is None else f"{shortened}\n{digest_line(text)}"
     else:
@@ -116,6 +117,12 @@ def _compress(text: str, profile: ToolProfile, terms: Sequence[str], encoding: s
     if candidate is None or count_text(candidate, encoding) >= count_text(text, encoding):
         return text
     return candidate
+
+
+def looks_like_json(text: str) -> bool:
+    """Malformed JSON (text that opens like JSON but does not parse) is never shortened as
+    text, in any mode: a parse failure is a no-op."""
+    return text.lstrip()[:1] in ("{", "[")
 
 
 def _compress_json(
