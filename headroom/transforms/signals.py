@@ -26,12 +26,63 @@ def has_error_signal(text: str) -> bool:
     return ERROR_SIGNAL.search(text) is not None
 
 
+# Substrings every match of each pattern contains: a cheap test before the regex runs.
+_ERROR_ANCHORS = (
+    "err",
+    "fail",
+    "fatal",
+    "exception",
+    "crit",
+    "panic",
+    "traceback",
+    "denied",
+    "forbidden",
+    "refused",
+    "crash",
+    "unauthorized",
+    "severe",
+    "emerg",
+    "segfault",
+    "stack",
+    "e/",
+    "f/",
+)
+_WARNING_ANCHORS = (
+    "warn",
+    "timeout",
+    "timed out",
+    "unable",
+    "cannot",
+    "could not",
+    "not found",
+    "invalid",
+    "rejected",
+    "broken",
+    "unhealthy",
+    "oom",
+    "killed",
+    "abort",
+    "w/",
+)
+
+
+def _matching(
+    texts: Sequence[str], lowered: Sequence[str], anchors: Sequence[str], pattern: re.Pattern[str]
+) -> set[int]:
+    return {
+        i
+        for i, low in enumerate(lowered)
+        if any(anchor in low for anchor in anchors) and pattern.search(texts[i])
+    }
+
+
 def signal_tiers(texts: Sequence[str]) -> list[set[int]]:
     """[errors, warnings]: indices of texts in each tier, a tier left empty when more than
     half of the texts carry it (then the word singles nothing out)."""
+    lowered = [text.lower() for text in texts]
     tiers = []
-    for pattern in (ERROR_SIGNAL, WARNING_SIGNAL):
-        hits = {i for i, text in enumerate(texts) if pattern.search(text)}
+    for anchors, pattern in ((_ERROR_ANCHORS, ERROR_SIGNAL), (_WARNING_ANCHORS, WARNING_SIGNAL)):
+        hits = _matching(texts, lowered, anchors, pattern)
         tiers.append(hits if len(hits) <= len(texts) // 2 else set())
     return tiers
 
@@ -71,10 +122,21 @@ def question_hits(texts: Sequence[str], terms: Sequence[str], max_keep: int = 25
     kept; the rest are ranked by the summed rarity (idf) of the terms they hold and the best
     ``max_keep`` are kept, ties broken by position, so the result is deterministic.
     """
-    pattern = term_pattern(terms)
-    if pattern is None or not texts:
+    if not terms or not texts:
         return set()
-    found = [{_canonical(m, terms) for m in pattern.findall(text)} for text in texts]
+    lowered = [text.lower() for text in texts]
+    anchors = [t[1:] if t.startswith("#") else t for t in terms]
+    present = [t for t, a in zip(terms, anchors, strict=True) if any(a in low for low in lowered)]
+    pattern = term_pattern(present)
+    if pattern is None:
+        return set()
+    needles = [t[1:] if t.startswith("#") else t for t in present]
+    found = [
+        {_canonical(m, terms) for m in pattern.findall(text)}
+        if any(n in low for n in needles)
+        else set()
+        for text, low in zip(texts, lowered, strict=True)
+    ]
     df: dict[str, int] = {}
     for hits in found:
         for term in hits:

@@ -5,9 +5,9 @@ losslessly first; above the profile's size threshold it is shrunk with every cut
 JSON itself, and ``<headroom:tool_digest sha256="...">`` (the digest of the original) is
 appended. Malformed JSON is returned unchanged byte for byte in every mode; plain text (logs,
 listings) too, unless the profile opts it into line-aware shortening or the rolling window
-compresses harder because the request does not fit. Output whose compressed form would not be smaller,
-or that Headroom already compressed, is returned unchanged. Results are memoised by content, so
-an agent loop that resends its history pays only for new tool outputs.
+compresses harder because the request does not fit. Output whose compressed form would not be
+smaller, or that Headroom already compressed, is returned unchanged. Results are memoised by
+content, so an agent loop that resends its history pays only for new tool outputs.
 """
 
 from __future__ import annotations
