@@ -338,6 +338,29 @@ def question_terms(text: str, limit: int = 48) -> tuple[str, ...]:
 
 
 _ISSUE_REF = re.compile(r"#(\d+)\b")
+_QUOTED = re.compile(r"[\"“'‘`]([^\"”'’`]{2,80})[\"”'’`]")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n)(\w+)")
+
+
+def identifier_terms(text: str) -> tuple[str, ...]:
+    """The terms of a question that name one thing rather than a kind of thing: numbers and
+    ``#49``, words with digits or inner punctuation (``ome-documentation``, ``fields.py``),
+    capitalised words inside a sentence (``Vacation``) and words in quotes."""
+    terms = question_terms(text)
+    starters = {m.lower() for m in _SENTENCE_START.findall(text)}
+    quoted = {w.lower() for q in _QUOTED.findall(text) for w in _WORD.findall(q)}
+    capitalised = {w.lower() for w in _WORD.findall(text) if w[:1].isupper()} - starters
+    strong = []
+    for term in terms:
+        if (
+            term.startswith("#")
+            or any(c.isdigit() for c in term)
+            or any(c in term for c in "-_./:@")
+            or term in capitalised
+            or term in quoted
+        ):
+            strong.append(term)
+    return tuple(strong)
 
 
 def _expand(token: str) -> list[str]:

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-from ..conversation import question_terms, role_of, text_of, tool_names_by_call_id
+from ..conversation import identifier_terms, role_of, text_of, tool_names_by_call_id
 from ..options import ToolProfile
 from ..plan import TransformResult
 from ..tokens import message_tokens
@@ -30,6 +30,7 @@ from .signals import question_hits
 NAME = "recall"
 RECALL_ID_PREFIX = "call_headroom_recall_"
 MAX_PARTS = 5  # items or lines recalled from one tool output
+MAX_UNITS = 3  # recall units after one question
 _ITEM_PROFILE = ToolProfile(max_array_items=3, max_string_length=2000, shorten_arrays_over=20)
 _MIN_ARRAY = 9
 
@@ -152,10 +153,13 @@ def apply(
         out.append(message)
         if role_of(message) != "user" or index == 0:
             continue
-        terms = question_terms(text_of(message.get("content")))
+        terms = identifier_terms(text_of(message.get("content")))
         if not terms:
             continue
+        units_here = 0
         for earlier in range(index):
+            if units_here >= MAX_UNITS:
+                break
             before = aligned[earlier]
             after = compressed[earlier]
             if role_of(before) != "tool" or before is after:
@@ -170,6 +174,7 @@ def apply(
             out.extend(unit)
             added += sum(message_tokens(m, ctx.info) for m in unit)
             units += 1
+            units_here += 1
     return out, TransformResult(NAME, -added, 2 * units, {"recalled_units": units})
 
 
