@@ -125,8 +125,15 @@ def question_hits(texts: Sequence[str], terms: Sequence[str], max_keep: int = 25
     if not terms or not texts:
         return set()
     lowered = [text.lower() for text in texts]
-    anchors = [t[1:] if t.startswith("#") else t for t in terms]
-    present = [t for t, a in zip(terms, anchors, strict=True) if any(a in low for low in lowered)]
+    n = len(texts)
+    present = []
+    for term in terms:
+        anchor = term[1:] if term.startswith("#") else term
+        holders = sum(1 for low in lowered if anchor in low)
+        # A word in nearly every text even as a substring cannot single anything out; numbers
+        # and #refs match more strictly than as substrings, so they always stay.
+        if holders > 0 and (holders <= 0.9 * n or n < 4 or any(c.isdigit() for c in anchor)):
+            present.append(term)
     pattern = term_pattern(present)
     if pattern is None:
         return set()
@@ -141,7 +148,6 @@ def question_hits(texts: Sequence[str], terms: Sequence[str], max_keep: int = 25
     for hits in found:
         for term in hits:
             df[term] = df.get(term, 0) + 1
-    n = len(texts)
     useful = {t: math.log(n / c) for t, c in df.items() if c <= max(n // 2, 1)}
     if not useful:
         return set()
