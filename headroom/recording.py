@@ -136,3 +136,32 @@ def _redact(url: str) -> str:
         user = creds.split(":", 1)[0]
         return f"{scheme}://{user}:***@{host}"
     return url
+
+
+def record_without_plan(
+    model: object,
+    mode: str,
+    *,
+    source: str = "openai",
+    stream: bool = False,
+    usage: object = None,
+    headroom_ms: float = 0.0,
+    upstream_ms: float | None = None,
+    error_type: str | None = None,
+    content: dict[str, Any] | None = None,
+) -> RequestRecord:
+    """The record for a request the engine could not plan (it went out unchanged)."""
+    prompt, completion, cached = usage_numbers(usage)
+    return RequestRecord(
+        model=model if isinstance(model, str) else str(model),
+        mode=mode,
+        stream=stream,
+        source=source,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        cached_tokens=cached,
+        headroom_ms=round(headroom_ms, 4),
+        upstream_ms=None if upstream_ms is None else round(upstream_ms, 4),
+        error_type=error_type,
+        content=content,
+    )

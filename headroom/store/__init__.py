@@ -1,4 +1,5 @@
-"""Metrics stores, chosen by URL: ``sqlite:///path``, ``jsonl:///path``, ``memory://``,
+"""Metrics stores, chosen by URL: ``sqlite:///relative.db``, ``sqlite:////absolute.db``,
+``jsonl:///absolute/path.jsonl``, ``jsonl://relative.jsonl``, ``memory://`` and (soon)
 ``postgresql://...``."""
 
 from __future__ import annotations
@@ -16,7 +17,31 @@ def open_store(url: str) -> MetricsStore:
         raise ValueError(f"store_url must be a string starting with one of {SCHEMES}, got {url!r}")
     if url.startswith("memory://"):
         return MemoryStore(url)
+    if url.startswith("sqlite:///"):
+        from .sqlite import SQLiteStore
+
+        return SQLiteStore(url)
+    if url.startswith("jsonl://"):
+        from .jsonl import JSONLStore
+
+        return JSONLStore(url)
+    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        return _open_postgres(url)
     raise ValueError(f"unsupported store_url {url!r}; accepted schemes: {', '.join(SCHEMES)}")
+
+
+def _open_postgres(url: str) -> MetricsStore:
+    from importlib import import_module
+
+    try:
+        postgres = import_module(".postgres", __name__)
+    except ImportError:
+        raise ValueError(
+            f"store_url {url!r}: PostgreSQL support is not installed or not implemented yet; "
+            "use sqlite:///, jsonl:/// or memory://"
+        ) from None
+    store: MetricsStore = postgres.PostgresStore(url)
+    return store
 
 
 __all__ = ["SCHEMES", "SUMMARY_KEYS", "MemoryStore", "MetricsStore", "RequestRecord",

@@ -1,0 +1,95 @@
+"""``client.chat`` and ``client.chat.completions``: Headroom's ``create`` and ``simulate``;
+every other attribute is the wrapped SDK's own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..plan import Plan
+from ._call import Call, Session, reply_of, split_options
+from ._streams import AsyncHeadroomStream, HeadroomStream
+
+
+class _Proxy:
+    """Delegates every attribute it does not define to the wrapped object."""
+
+    def __init__(self, wrapped: Any, session: Session) -> None:
+        self._wrapped = wrapped
+        self._session = session
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_wrapped", "_session"):
+            raise AttributeError(name)
+        return getattr(self._wrapped, name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(dir(self._wrapped)))
+
+    def simulate(self, **kwargs: Any) -> Plan:
+        """The plan for a request (optimize mode unless ``headroom_mode`` says otherwise),
+        without calling the API or recording anything. Other OpenAI arguments are ignored."""
+        send, overrides = split_options(kwargs)
+        overrides.setdefault("mode", "optimize")
+        if overrides["mode"] is None:
+            overrides["mode"] = "optimize"
+        options = self._session.options_for(overrides, send)
+        if "messages" not in send or "model" not in send:
+            raise ValueError("simulate() needs model= and messages=")
+        tools = send.get("tools")
+        return self._session.engine.plan(
+            list(send["messages"]) if not isinstance(send["messages"], list) else send["messages"],
+            send["model"],
+            tools if isinstance(tools, list) else None,
+            options,
+        )
+
+
+class Completions(_Proxy):
+    """``chat.completions`` of a HeadroomClient."""
+
+    def create(self, **kwargs: Any) -> Any:
+        call = Call(self._session, kwargs)
+        try:
+            response = self._wrapped.create(**call.send)
+        except BaseException as exc:
+            call.finish(error=exc)
+            raise
+        if call.stream:
+            return HeadroomStream(response, call)
+        call.finish(
+            usage=getattr(response, "usage", None),
+            reply=reply_of(response) if self._session.store_content else None,
+        )
+        return response
+
+
+class AsyncCompletions(_Proxy):
+    """``chat.completions`` of an AsyncHeadroomClient."""
+
+    async def create(self, **kwargs: Any) -> Any:
+        call = Call(self._session, kwargs)
+        try:
+            response = await self._wrapped.create(**call.send)
+        except BaseException as exc:
+            call.finish(error=exc)
+            raise
+        if call.stream:
+            return AsyncHeadroomStream(response, call)
+        call.finish(
+            usage=getattr(response, "usage", None),
+            reply=reply_of(response) if self._session.store_content else None,
+        )
+        return response
+
+
+class Chat:
+    """``client.chat``: Headroom's ``completions``, everything else from the SDK."""
+
+    def __init__(self, wrapped: Any, completions: _Proxy) -> None:
+        self._wrapped = wrapped
+        self.completions = completions
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_wrapped":
+            raise AttributeError(name)
+        return getattr(self._wrapped, name)

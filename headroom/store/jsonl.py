@@ -1,0 +1,107 @@
+"""JSON Lines metrics store (``jsonl:///absolute/path.jsonl`` or ``jsonl://relative.jsonl``).
+
+One JSON object per line, appended with ``O_APPEND`` and a single ``write`` per record, so
+several processes can log to one file without interleaving lines. The file is created 0600.
+Reading skips a line that is not a complete record (a crash mid-write) and counts it in
+``skipped_lines``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from ._filters import as_epoch, check_limit, select
+from .record import RequestRecord, summarize
+
+
+def path_from_url(url: str) -> str:
+    """``jsonl:///var/log/h.jsonl`` -> ``/var/log/h.jsonl`` (a file URL); ``jsonl://h.jsonl``
+    -> ``h.jsonl`` (relative to the working directory)."""
+    if not url.startswith("jsonl://"):
+        raise ValueError(
+            f"a JSONL store_url looks like jsonl:///var/log/headroom.jsonl, got {url!r}"
+        )
+    rest = url[len("jsonl://") :]
+    if rest.startswith("/"):
+        rest = "/" + rest.lstrip("/")
+    if rest.strip("/") == "":
+        raise ValueError(f"store_url {url!r} names no file")
+    return rest
+
+
+class JSONLStore:
+    """Append-only records in a text file, one JSON object per line."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = path_from_url(url)
+        self.skipped_lines = 0
+        self._lock = threading.Lock()
+
+    def write(self, record: RequestRecord) -> None:
+        line = json.dumps(
+            record.to_dict(), ensure_ascii=False, default=str, separators=(",", ":")
+        )
+        data = (line + "\n").encode("utf-8", "surrogatepass")
+        directory = os.path.dirname(self.path)
+        if directory and not os.path.isdir(directory):
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+        # Opened per record: a rotated or deleted file is recreated, never written into the void.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            written = os.write(fd, data)
+        finally:
+            os.close(fd)
+        if written != len(data):
+            raise OSError(f"short write to {self.path}: {written} of {len(data)} bytes")
+
+    def _records(self) -> Iterator[RequestRecord]:
+        try:
+            handle = open(self.path, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            return
+        skipped = 0
+        with handle:
+            for raw in handle:
+                if not raw.strip():
+                    continue
+                try:
+                    data = json.loads(raw)
+                    if not isinstance(data, dict):
+                        raise ValueError("not an object")
+                    yield RequestRecord.from_dict(data)
+                except (ValueError, TypeError):
+                    skipped += 1
+        with self._lock:
+            self.skipped_lines = skipped
+
+    def query(
+        self,
+        *,
+        limit: int | None = 100,
+        since: float | datetime | None = None,
+        until: float | datetime | None = None,
+        model: str | None = None,
+        mode: str | None = None,
+    ) -> list[RequestRecord]:
+        return select(
+            self._records(),
+            limit=check_limit(limit),
+            since=as_epoch(since, "since"),
+            until=as_epoch(until, "until"),
+            model=model,
+            mode=mode,
+        )
+
+    def summary(
+        self, *, since: float | datetime | None = None, until: float | datetime | None = None
+    ) -> dict[str, Any]:
+        return summarize(self.query(limit=None, since=since, until=until))
+
+    def close(self) -> None:
+        pass
