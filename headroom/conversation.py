@@ -6,6 +6,7 @@ roles, tool results without a call) are tolerated: they simply belong to no tool
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -316,6 +317,7 @@ _STOPWORDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=2048)
 def question_terms(text: str, limit: int = 48) -> tuple[str, ...]:
     """Distinctive terms of a user question, lowercased, in first-seen order.
 
@@ -342,6 +344,7 @@ _QUOTED = re.compile(r"[\"“'‘`]([^\"”'’`]{2,80})[\"”'’`]")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n)(\w+)")
 
 
+@functools.lru_cache(maxsize=2048)
 def identifier_terms(text: str) -> tuple[str, ...]:
     """The terms of a question that name one thing rather than a kind of thing: numbers and
     ``#49``, words with digits or inner punctuation (``ome-documentation``, ``fields.py``),

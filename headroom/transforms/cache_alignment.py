@@ -8,6 +8,7 @@ differ only in the date get identical prefixes. Only system and developer messag
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -36,9 +37,20 @@ def split_context(text: str) -> tuple[str, str | None]:
     return text[: match.start()], match.group("body")
 
 
+@functools.lru_cache(maxsize=512)
+def _align_cached(text: str) -> tuple[str, tuple[str, ...]]:
+    static, moved = _align(text)
+    return static, tuple(moved)
+
+
 def align_text(text: str) -> tuple[str, list[str]]:
     """Return the static text (dynamic sentences removed, whitespace normalised) and the
-    dynamic sentences, in order."""
+    dynamic sentences, in order. Memoised: the same system prompt comes with every request."""
+    static, moved = _align_cached(text)
+    return static, list(moved)
+
+
+def _align(text: str) -> tuple[str, list[str]]:
     static, existing = split_context(text)
     moved: list[str] = []
     lines_out: list[str] = []

@@ -75,10 +75,13 @@ _lowered = _Memo(max_entries=64)
 
 def missing_parts(original: str, compressed: str, terms: tuple[str, ...]) -> list[str]:
     """The parts of ``original`` that ``terms`` single out and ``compressed`` does not show."""
-    if not terms or original == compressed or not _may_mention(original, terms):
+    if not terms or original == compressed:
         return []
     return _memo.get_or_compute(
-        (original, compressed, terms), lambda: _missing_parts(original, compressed, terms)
+        (original, compressed, terms),
+        lambda: (
+            _missing_parts(original, compressed, terms) if _may_mention(original, terms) else []
+        ),
     )
 
 
