@@ -189,3 +189,25 @@ async def test_function_agent_step_with_a_large_json_tool_result(
     records = llm.get_metrics(limit=None)
     assert len(records) == 2
     assert max(r.tokens_saved for r in records) > count_text(raw) / 2
+
+
+def test_context_chat_engine_uses_the_postprocessor_every_turn(
+    make_openai: Any, chat_requests: Any, embed_model: Any
+) -> None:
+    splitter = SentenceSplitter(id_func=lambda i, doc: f"{doc.doc_id}#{i}")
+    index = VectorStoreIndex.from_documents(
+        catalogue(), embed_model=embed_model, transformations=[splitter]
+    )
+    post = HeadroomNodePostprocessor(token_budget=200)
+    llm = HeadroomLLM(llm=make_openai(), mode="optimize")
+    engine = index.as_chat_engine(
+        chat_mode="context", llm=llm, node_postprocessors=[post], similarity_top_k=6
+    )
+    for question in ("Where are the titanium bolts stored?", "When do I reorder titanium bolts?"):
+        assert str(engine.chat(question))
+        report = post.last_report
+        assert report is not None and report.tokens_after <= 200
+        assert {r.reason for r in report.removed} >= {"duplicate", "near_duplicate"}
+        system = chat_requests()[-1]["messages"][0]["content"]
+        assert system.count("The titanium bolts are stored in the Lisbon warehouse") == 1
+    assert len(chat_requests()) == 2

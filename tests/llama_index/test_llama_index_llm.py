@@ -15,17 +15,18 @@ from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.instrumentation.events.llm import (
     LLMChatEndEvent,
+    LLMChatStartEvent,
     LLMCompletionEndEvent,
 )
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.llms.headroom import HeadroomLLM
 from llama_index.llms.openai import OpenAI
 from llama_index.llms.openai.utils import to_openai_message_dicts
-from tests.support.openai_server import error_reply
 
 from headroom import HeadroomBudgetError, count_tokens
 from headroom.recording import Recorder
-from headroom.store import MemoryStore
+from headroom.store import MemoryStore, open_store
+from tests.support.openai_server import error_reply
 
 DIGEST = "<headroom:tool_digest"
 
@@ -348,3 +349,54 @@ def test_simulate_plans_without_sending(make_openai: Any, chat_requests: Any) ->
     plan = llm.simulate(agent_history())
     assert plan.mode == "optimize" and plan.tokens_saved > 0
     assert chat_requests() == []
+
+
+class ChatStarts(BaseEventHandler):
+    """The messages each LLM chat call started with, as LlamaIndex instrumentation saw them."""
+
+    messages: list[list[ChatMessage]] = []
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "ChatStarts"
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        if isinstance(event, LLMChatStartEvent):
+            self.messages.append(list(event.messages))
+
+
+def test_the_wrapped_llm_gets_the_callers_own_message_objects(make_openai: Any) -> None:
+    root = get_dispatcher()
+    starts = ChatStarts(messages=[])
+    root.add_event_handler(starts)
+    try:
+        llm = HeadroomLLM(llm=make_openai(), mode="optimize")
+        messages = agent_history()
+        llm.chat(messages)
+    finally:
+        root.event_handlers.remove(starts)
+    (sent,) = starts.messages  # one start event: only the wrapped LLM fires events
+    assert len(sent) == len(messages)
+    for before, after in zip(messages, sent, strict=True):
+        if before.role == MessageRole.TOOL:
+            assert after is not before and DIGEST in (after.content or "")
+            assert after.additional_kwargs == before.additional_kwargs
+        else:
+            assert after is before  # blocks and additional_kwargs untouched
+    assert sent[2].additional_kwargs == {"keep": "me"}
+
+
+def test_records_go_to_a_real_sqlite_file(make_openai: Any, tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'headroom.db'}"
+    llm = HeadroomLLM(llm=make_openai(), mode="optimize", store_url=url)
+    llm.chat(agent_history())
+    llm.complete("Say hello.")
+    assert llm.recorder is not None
+    llm.recorder.close()
+    store = open_store(url)
+    try:
+        records = store.query(limit=None)
+        assert len(records) == 2 and {r.source for r in records} == {"llama_index"}
+        assert store.summary()["total_tokens_saved"] == sum(r.tokens_saved for r in records) > 0
+    finally:
+        store.close()
