@@ -1,0 +1,5 @@
+"""``python -m headroom``: the headroom command."""
+
+from .cli import main
+
+main()
