@@ -400,3 +400,17 @@ def test_records_go_to_a_real_sqlite_file(make_openai: Any, tmp_path: Any) -> No
         assert store.summary()["total_tokens_saved"] == sum(r.tokens_saved for r in records) > 0
     finally:
         store.close()
+
+
+def test_prompt_text_is_stored_only_when_asked(make_openai: Any) -> None:
+    private = HeadroomLLM(llm=make_openai(), mode="audit", store_url="memory://")
+    private.chat(agent_history())
+    assert private.get_metrics()[0].content is None
+    opted_in = HeadroomLLM(
+        llm=make_openai(), mode="audit", store_url="memory://", store_content=True
+    )
+    response = opted_in.chat(agent_history())
+    content = opted_in.get_metrics()[0].content
+    assert content is not None
+    assert content["messages"][1] == {"role": "user", "content": "List the orders of ACME-3."}
+    assert content["response"] == response.message.content

@@ -33,7 +33,7 @@ from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 
-from headroom import Headroom, HeadroomBudgetError, Plan
+from headroom import EngineOptions, Headroom, HeadroomBudgetError, Plan
 from headroom.models import resolve_model
 from headroom.recording import Recorder, record_from_plan
 from headroom.store import RequestRecord
@@ -69,7 +69,9 @@ class _Call:
     kwargs: dict[str, Any]
     stream: bool
     headroom_ms: float
-    sent: list[dict[str, Any]] = field(default_factory=list)
+    canonical: list[dict[str, Any]] = field(default_factory=list)
+    tools: list[Any] | None = None
+    options: EngineOptions | None = None  # None: nothing to plan (conversion failed)
     started: float = field(default_factory=time.perf_counter)
     done: bool = False
 
@@ -203,35 +205,33 @@ class HeadroomLLM(FunctionCallingLLM):
     def _begin(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], stream: bool
     ) -> _Call:
+        """Convert, and in optimize mode plan, one call. Audit plans after the send, so
+        measuring adds no latency to the request."""
         start = time.perf_counter()
         send_kwargs = {k: v for k, v in kwargs.items() if not k.startswith(OPTION_PREFIX)}
         overrides = {
             k[len(OPTION_PREFIX) :]: v for k, v in kwargs.items() if k.startswith(OPTION_PREFIX)
         }
         options = self._engine.options(**overrides)  # bad options: ValueError, nothing sent
-        plan: Plan | None = None
-        send: Sequence[ChatMessage] = messages
-        canonical: list[dict[str, Any]] = []
+        call = _Call(None, messages, send_kwargs, stream, 0.0)
         try:
             originals = list(messages)
-            canonical = [to_canonical(m) for m in originals]
-            tools = _openai_tools(send_kwargs.get("tools"))
-            plan = self._engine.plan(canonical, self._model_name, tools, options)
-            if plan.mode == "optimize":
-                rebuilt = rebuild(originals, canonical, plan.messages)
-                changed = len(rebuilt) != len(originals) or any(
-                    a is not b for a, b in zip(rebuilt, originals, strict=False)
+            call.canonical = [to_canonical(m) for m in originals]
+            call.tools = _openai_tools(send_kwargs.get("tools"))
+            call.options = options
+            if options.mode == "optimize":
+                call.plan = self._engine.plan(call.canonical, self._model_name, call.tools, options)
+                call.messages = _changed_or_same(
+                    originals, rebuild(originals, call.canonical, call.plan.messages), messages
                 )
-                if changed:
-                    send = rebuilt
         except HeadroomBudgetError:
             raise
         except Exception as exc:  # noqa: BLE001 - fail open: the request goes out unchanged
             self._fail("plan", exc)
-            plan, send = None, messages
-        sent = plan.messages if plan is not None else canonical
-        elapsed = (time.perf_counter() - start) * 1000
-        return _Call(plan, send, send_kwargs, stream, elapsed, sent=list(sent))
+            call.plan, call.options, call.messages = None, None, messages
+        call.headroom_ms = (time.perf_counter() - start) * 1000
+        call.started = time.perf_counter()
+        return call
 
     def _finish(
         self, call: _Call, response: object = None, error: BaseException | None = None
@@ -241,6 +241,15 @@ class HeadroomLLM(FunctionCallingLLM):
             return
         call.done = True
         upstream_ms = (time.perf_counter() - call.started) * 1000
+        if call.plan is None and call.options is not None:  # audit: measure now
+            start = time.perf_counter()
+            try:
+                call.plan = self._engine.plan(
+                    call.canonical, self._model_name, call.tools, call.options
+                )
+            except Exception as exc:  # noqa: BLE001 - the call already went out
+                self._fail("plan", exc)
+            call.headroom_ms += (time.perf_counter() - start) * 1000
         if call.plan is None:
             return
         self._last_plan = call.plan
@@ -249,7 +258,10 @@ class HeadroomLLM(FunctionCallingLLM):
         try:
             content = None
             if self.store_content:
-                content = {"messages": call.sent, "response": _response_text(response)}
+                content = {
+                    "messages": list(call.plan.messages),
+                    "response": _response_text(response),
+                }
             record = record_from_plan(
                 call.plan,
                 source=SOURCE,
@@ -280,7 +292,6 @@ class HeadroomLLM(FunctionCallingLLM):
     # -- chat -------------------------------------------------------------------------------
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         call = self._begin(messages, kwargs, stream=False)
-        call.started = time.perf_counter()
         try:
             response = self.llm.chat(call.messages, **call.kwargs)
         except BaseException as exc:
@@ -291,7 +302,6 @@ class HeadroomLLM(FunctionCallingLLM):
 
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         call = self._begin(messages, kwargs, stream=False)
-        call.started = time.perf_counter()
         try:
             response = await self.llm.achat(call.messages, **call.kwargs)
         except BaseException as exc:
@@ -302,7 +312,6 @@ class HeadroomLLM(FunctionCallingLLM):
 
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         call = self._begin(messages, kwargs, stream=True)
-        call.started = time.perf_counter()
         try:
             stream = self.llm.stream_chat(call.messages, **call.kwargs)
         except BaseException as exc:
@@ -314,7 +323,6 @@ class HeadroomLLM(FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         call = self._begin(messages, kwargs, stream=True)
-        call.started = time.perf_counter()
         try:
             stream = await self.llm.astream_chat(call.messages, **call.kwargs)
         except BaseException as exc:
@@ -370,9 +378,7 @@ class HeadroomLLM(FunctionCallingLLM):
     def _begin_prompt(self, prompt: str, kwargs: dict[str, Any], stream: bool) -> _Call:
         """A completion is one user message: measured and checked against the budget; the
         prompt itself (human content) is never rewritten."""
-        call = self._begin([ChatMessage(role="user", content=prompt)], kwargs, stream)
-        call.started = time.perf_counter()
-        return call
+        return self._begin([ChatMessage(role="user", content=prompt)], kwargs, stream)
 
     # -- streams ----------------------------------------------------------------------------
     def _relay(self, call: _Call, stream: Any) -> Generator[Any, None, None]:
@@ -450,6 +456,16 @@ class HeadroomLLM(FunctionCallingLLM):
         return self._tool_llm().get_tool_calls_from_response(
             response, error_on_no_tool_call=error_on_no_tool_call, **kwargs
         )
+
+
+def _changed_or_same(
+    originals: list[ChatMessage], rebuilt: list[ChatMessage], given: Sequence[ChatMessage]
+) -> Sequence[ChatMessage]:
+    """``given`` itself when the plan changed nothing, else the rebuilt messages."""
+    same = len(rebuilt) == len(originals) and all(
+        a is b for a, b in zip(rebuilt, originals, strict=True)
+    )
+    return given if same else rebuilt
 
 
 def _load_llm(llm: object) -> LLM:
