@@ -13,6 +13,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from llama_index.llms.headroom.messages import align, rebuild, to_canonical
+from llama_index.llms.openai.utils import to_openai_message_dicts
 from openai.types.chat import ChatCompletionMessageToolCall
 
 from headroom import Headroom, count_tokens
@@ -173,3 +174,21 @@ def test_inserted_messages_are_never_matched_to_inputs() -> None:
     marker = {"role": "system", "content": "[headroom: 1 earlier message (3 tokens) were removed]"}
     changed = {"role": "system", "content": "later system prompt, aligned"}
     assert align(inputs, [inputs[0], marker, changed, inputs[3]]) == [0, None, 2, 3]
+
+
+def test_recall_units_become_a_tool_call_and_its_result() -> None:
+    messages = conversation(1)
+    messages[-1] = ChatMessage(role="user", content="Back to the first list: what about result 63?")
+    canonical, plan = plan_for(messages, 128_000)
+    rebuilt = rebuild(messages, canonical, plan.messages)
+    assert len(rebuilt) == len(messages) + 2 and rebuilt[-3] is messages[-1]
+    call, result = rebuilt[-2], rebuilt[-1]
+    (block,) = [b for b in call.blocks if isinstance(b, ToolCallBlock)]
+    assert call.role == MessageRole.ASSISTANT and block.tool_name == "search"
+    assert result.role == MessageRole.TOOL
+    assert result.additional_kwargs["tool_call_id"] == block.tool_call_id
+    assert '"id":63' in (result.content or "")
+    # and llama_index's OpenAI LLM puts them on the wire as a well-formed pair
+    wire = to_openai_message_dicts(rebuilt[-2:], model="gpt-4o")
+    assert wire[0]["tool_calls"][0]["id"] == wire[1]["tool_call_id"] == block.tool_call_id
+    assert wire[0]["content"] is None
