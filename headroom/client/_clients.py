@@ -56,7 +56,7 @@ class _BaseClient:
         self.chat = Chat(chat, self._completions_class(completions, self._session))
 
     def _check_flavour(self, create: Any) -> None:
-        if inspect.iscoroutinefunction(create):
+        if _is_async(create):
             raise ValueError(
                 "HeadroomClient wraps a synchronous OpenAI client; "
                 "use AsyncHeadroomClient for AsyncOpenAI"
@@ -143,7 +143,7 @@ class AsyncHeadroomClient(_BaseClient):
     _completions_class = AsyncCompletions
 
     def _check_flavour(self, create: Any) -> None:
-        if not inspect.iscoroutinefunction(create):
+        if not _is_async(create):
             raise ValueError(
                 "AsyncHeadroomClient wraps an asynchronous client (AsyncOpenAI); "
                 "use HeadroomClient for OpenAI"
@@ -163,3 +163,12 @@ class AsyncHeadroomClient(_BaseClient):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+def _is_async(function: Any) -> bool:
+    """Whether ``function`` (possibly behind functools.wraps decorators) is a coroutine."""
+    try:
+        unwrapped = inspect.unwrap(function)
+    except ValueError:
+        unwrapped = function
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(unwrapped)

@@ -46,6 +46,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+DEFAULT_TIMEOUT = 2.0  # seconds a write waits for another writer before it is dropped
 
 _COLUMNS = (
     "id",
@@ -71,14 +72,33 @@ _INSERT = (
 )
 
 
-def path_from_url(url: str) -> str:
-    """``sqlite:///a.db`` -> ``a.db``; ``sqlite:////tmp/a.db`` -> ``/tmp/a.db``."""
+def parse_url(url: str) -> tuple[str, float]:
+    """``sqlite:///a.db`` -> (``a.db``, 2.0); ``sqlite:////tmp/a.db?timeout=0.5`` ->
+    (``/tmp/a.db``, 0.5): the path and how long a write waits for a lock (seconds)."""
     if not url.startswith("sqlite:///"):
         raise ValueError(f"a SQLite store_url looks like sqlite:///relative.db, got {url!r}")
-    path = url[len("sqlite:///") :].split("?", 1)[0]
+    path, _, query = url[len("sqlite:///") :].partition("?")
     if not path:
         raise ValueError(f"store_url {url!r} names no database file")
-    return path
+    timeout = DEFAULT_TIMEOUT
+    for pair in filter(None, query.split("&")):
+        key, _, value = pair.partition("=")
+        try:
+            if key != "timeout":
+                raise ValueError
+            timeout = float(value)
+            if timeout < 0:
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"store_url {url!r}: the only query parameter is timeout=<seconds >= 0>"
+            ) from None
+    return path, timeout
+
+
+def path_from_url(url: str) -> str:
+    """``sqlite:///a.db`` -> ``a.db``; ``sqlite:////tmp/a.db`` -> ``/tmp/a.db``."""
+    return parse_url(url)[0]
 
 
 def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
@@ -102,7 +122,7 @@ class SQLiteStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.path = path_from_url(url)
+        self.path, self.timeout = parse_url(url)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._inode: int | None = None
@@ -117,11 +137,10 @@ class SQLiteStore:
             self._conn = None
         if self.path != ":memory:":
             _create_private(self.path)
-        conn = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False)
+        conn = sqlite3.connect(self.path, timeout=self.timeout, check_same_thread=False)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=5000")
             migrate(conn)
         except BaseException:
             conn.close()
