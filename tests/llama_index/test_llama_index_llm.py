@@ -414,3 +414,21 @@ def test_prompt_text_is_stored_only_when_asked(make_openai: Any) -> None:
     assert content is not None
     assert content["messages"][1] == {"role": "user", "content": "List the orders of ACME-3."}
     assert content["response"] == response.message.content
+
+
+def test_structured_predict_goes_through_the_wrapper(make_openai: Any, chat_requests: Any) -> None:
+    from llama_index.core.prompts import PromptTemplate
+    from pydantic import BaseModel
+
+    class Invoice(BaseModel):
+        number: str
+        total: int
+
+    llm = HeadroomLLM(llm=make_openai(), mode="optimize", store_url="memory://")
+    invoice = llm.structured_predict(
+        Invoice, PromptTemplate("Extract the invoice from: {text}"), text="Invoice 7, total 12"
+    )
+    assert isinstance(invoice, Invoice)
+    (body,) = chat_requests()
+    assert body["tools"][0]["function"]["name"] == "Invoice"
+    assert len(llm.get_metrics()) == 1
