@@ -25,12 +25,12 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.cache_sim import PrefixCache, prompt_tokens  # noqa: E402
 from headroom import Headroom, count_tokens  # noqa: E402
 from headroom.encodings import get_encoding  # noqa: E402
 from headroom.models import resolve_model  # noqa: E402
 from headroom.tokens import clear_cache  # noqa: E402
 from headroom.transforms import recall, tool_output  # noqa: E402
+from tests.support.prefix_cache import PrefixCache  # noqa: E402
 
 WORKLOADS = ROOT.parent / "shared" / "workloads" / "dev"
 
@@ -91,12 +91,12 @@ def session_economics(request: dict[str, Any]) -> dict[str, float]:
         plain_tokens = count_tokens(prefix, model, tools)
         totals["plain_prompt"] += plain_tokens
         totals["plain_cached"] += plain_cache.cached_tokens(
-            prompt_tokens(prefix, tools, info.encoding), plain_tokens
+            {"model": model, "messages": prefix, "tools": tools}, plain_tokens
         )
         plan = engine.simulate(prefix, model=model, tools=tools)
         totals["opt_prompt"] += plan.tokens_after
         totals["opt_cached"] += opt_cache.cached_tokens(
-            prompt_tokens(plan.messages, tools, info.encoding), plan.tokens_after
+            {"model": model, "messages": plan.messages, "tools": tools}, plan.tokens_after
         )
     plain_cost = info.input_cost(totals["plain_prompt"], totals["plain_cached"])
     opt_cost = info.input_cost(totals["opt_prompt"], totals["opt_cached"])
