@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from llama_index.core.base.llms.types import (
+    CacheControl,
+    CachePoint,
     ChatMessage,
     ImageBlock,
     MessageRole,
@@ -192,3 +194,24 @@ def test_recall_units_become_a_tool_call_and_its_result() -> None:
     wire = to_openai_message_dicts(rebuilt[-2:], model="gpt-4o")
     assert wire[0]["tool_calls"][0]["id"] == wire[1]["tool_call_id"] == block.tool_call_id
     assert wire[0]["content"] is None
+
+
+def test_a_rewritten_system_prompt_keeps_its_other_blocks_in_place() -> None:
+    system = ChatMessage(
+        role="system",
+        blocks=[
+            CachePoint(cache_control=CacheControl(type="ephemeral")),
+            TextBlock(text="You are helpful. Current date: 2024-01-15."),
+        ],
+        additional_kwargs={"origin": "app"},
+    )
+    question = ChatMessage(role="user", content="hi")
+    canonical = [to_canonical(system), to_canonical(question)]
+    assert canonical[0]["content"] == "You are helpful. Current date: 2024-01-15."
+    plan = Headroom().simulate(canonical, "gpt-4o", mode="optimize")
+    rebuilt = rebuild([system, question], canonical, plan.messages)
+    assert rebuilt[1] is question
+    assert isinstance(rebuilt[0].blocks[0], CachePoint) and len(rebuilt[0].blocks) == 2
+    assert rebuilt[0].content == plan.messages[0]["content"] != system.content
+    assert "[Context: " in (rebuilt[0].content or "")
+    assert rebuilt[0].additional_kwargs == {"origin": "app"}

@@ -15,6 +15,8 @@ from typing import Any
 
 from llama_index.core.base.llms.types import (
     AudioBlock,
+    CacheControl,
+    CachePoint,
     ChatMessage,
     DocumentBlock,
     ImageBlock,
@@ -50,8 +52,8 @@ def to_canonical(message: ChatMessage) -> dict[str, Any]:
             parts.append({"type": "text", "text": block.text})
         elif isinstance(block, ToolCallBlock):
             calls.append(_call_dict(block.tool_call_id, block.tool_name, block.tool_kwargs))
-        elif isinstance(block, ThinkingBlock):
-            continue  # not sent back to Chat Completions providers
+        elif isinstance(block, (ThinkingBlock, CachePoint, CacheControl)):
+            continue  # not prompt text: reasoning is not sent back, cache hints cost nothing
         else:
             only_text = False
             parts.append(_media_part(block))
@@ -184,10 +186,9 @@ def from_canonical(message: Mapping[str, Any], original: ChatMessage | None) -> 
     if original is not None:
         if not isinstance(content, str):
             return original  # the engine rewrites text only; anything else is left as it was
-        others = [b for b in original.blocks if not isinstance(b, TextBlock)]
         return original.model_copy(
             update={
-                "blocks": [TextBlock(text=content), *others],
+                "blocks": _replace_text(original.blocks, content),
                 "additional_kwargs": dict(original.additional_kwargs),
             }
         )
@@ -208,6 +209,20 @@ def from_canonical(message: Mapping[str, Any], original: ChatMessage | None) -> 
     return ChatMessage(
         role=MessageRole(message.get("role", "user")), blocks=blocks, additional_kwargs=extra
     )
+
+
+def _replace_text(blocks: Sequence[Any], text: str) -> list[Any]:
+    """``blocks`` with their text replaced by ``text``: it takes the place of the first text
+    block, the other text blocks go, every other block keeps its place."""
+    out: list[Any] = []
+    placed = False
+    for block in blocks:
+        if not isinstance(block, TextBlock):
+            out.append(block)
+        elif not placed:
+            out.append(TextBlock(text=text))
+            placed = True
+    return out if placed else [TextBlock(text=text), *out]
 
 
 def rebuild(

@@ -271,7 +271,7 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
 
     # -- recording -------------------------------------------------------------------------
     def _record(self, report: PostprocessReport) -> None:
-        if self._recorder is None:
+        if self._recorder is None or report.nodes_in == 0:
             return
         try:
             saved = report.tokens_saved
