@@ -41,7 +41,7 @@ USER_ERRORS = (ValueError, OSError, sqlite3.Error)
 
 
 def _out() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=True)
 
 
 def _err() -> Console:
@@ -311,14 +311,21 @@ def _open(url: str) -> MetricsStore:
 
 def _require_existing(url: str) -> None:
     """Reading a file store that does not exist is a typo, not an empty store."""
-    for scheme in ("sqlite:///", "jsonl:///"):
-        if url.startswith(scheme):
-            path = Path(url[len(scheme) :])
-            if not path.exists():
-                raise ValueError(
-                    f"no store at {path} ({url}); record into it first, e.g. "
-                    f"headroom audit REQUESTS.jsonl --store {url}"
-                )
+    if url.startswith("sqlite:///"):
+        from .store.sqlite import path_from_url as sqlite_path
+
+        path = Path(sqlite_path(url))
+    elif url.startswith("jsonl://"):
+        from .store.jsonl import path_from_url as jsonl_path
+
+        path = Path(jsonl_path(url))
+    else:
+        return
+    if not path.exists():
+        raise ValueError(
+            f"no store at {path} ({url}); record into it first, e.g. "
+            f"headroom audit REQUESTS.jsonl --store {url}"
+        )
 
 
 def _redact(url: str) -> str:

@@ -72,7 +72,8 @@ def load_request_file(path: Path) -> LoggedRequest:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        reason = exc.msg.removesuffix(" at")
+        raise InputError(f"{path}: not valid JSON ({reason}, line {exc.lineno})") from None
     try:
         return parse_request(value)
     except InputError as exc:
@@ -102,7 +103,8 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, LoggedRequest | InputError]]:
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield number, InputError(f"not valid JSON ({exc.msg} at column {exc.colno})")
+                reason = exc.msg.removesuffix(" at")
+                yield number, InputError(f"not valid JSON ({reason}, column {exc.colno})")
                 continue
             try:
                 yield number, parse_request(value)
@@ -127,4 +129,5 @@ def _timestamp(value: object) -> float | None:
 
 
 def _kind(value: object) -> str:
-    return {list: "an array", str: "a string", type(None): "null"}.get(type(value), "a number")
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
