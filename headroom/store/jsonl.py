@@ -52,8 +52,10 @@ class JSONLStore:
         if directory and not os.path.isdir(directory):
             os.makedirs(directory, mode=0o700, exist_ok=True)
         # Opened per record: a rotated or deleted file is recreated, never written into the void.
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
+            if _ends_torn(fd):  # a crash left half a line: start ours on a fresh one
+                data = b"\n" + data
             written = os.write(fd, data)
         finally:
             os.close(fd)
@@ -105,3 +107,9 @@ class JSONLStore:
 
     def close(self) -> None:
         pass
+
+
+def _ends_torn(fd: int) -> bool:
+    """Whether the file's last byte is not a newline (a record was cut off mid-write)."""
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
