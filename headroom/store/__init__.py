@@ -31,17 +31,10 @@ def open_store(url: str) -> MetricsStore:
 
 
 def _open_postgres(url: str) -> MetricsStore:
-    from importlib import import_module
+    """psycopg is imported inside; without it a ValueError names the headroom[postgres] extra."""
+    from .postgres import PostgresStore
 
-    try:
-        postgres = import_module(".postgres", __name__)
-    except ImportError:
-        raise ValueError(
-            f"store_url {url!r}: PostgreSQL support is not installed or not implemented yet; "
-            "use sqlite:///, jsonl:/// or memory://"
-        ) from None
-    store: MetricsStore = postgres.PostgresStore(url)
-    return store
+    return PostgresStore(url)
 
 
 __all__ = ["SCHEMES", "SUMMARY_KEYS", "MemoryStore", "MetricsStore", "RequestRecord",
