@@ -32,8 +32,13 @@ def open_store(url: str) -> MetricsStore:
 
 def _open_postgres(url: str) -> MetricsStore:
     """psycopg is imported inside; without it a ValueError names the headroom[postgres] extra."""
-    from .postgres import PostgresStore
-
+    try:
+        from .postgres import PostgresStore
+    except ImportError:
+        raise ValueError(
+            "PostgreSQL support is not installed: pip install 'headroom[postgres]' "
+            "(or use sqlite:///, jsonl:/// or memory://)"
+        ) from None
     return PostgresStore(url)
 
 

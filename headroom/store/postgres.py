@@ -143,8 +143,6 @@ def parse_url(url: str) -> tuple[str, dict[str, float]]:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError as exc:
         raise ValueError(f"store_url {shown!r} is not a valid URL: {exc}") from None
-    if not parts.hostname and "host" not in dict(pairs):
-        raise ValueError(f"store_url {shown!r} names no host")
     options = dict(DEFAULTS)
     passed: list[tuple[str, str]] = []
     for key, value in pairs:
