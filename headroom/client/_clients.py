@@ -50,9 +50,7 @@ class _BaseClient:
         )
         recorder = Recorder(store_url)
         self._original = original_client
-        self._session = Session(
-            engine, recorder, store_content=bool(store_content), source=source
-        )
+        self._session = Session(engine, recorder, store_content=bool(store_content), source=source)
         self.chat = Chat(chat, self._completions_class(completions, self._session))
 
     def _check_flavour(self, create: Any) -> None:

@@ -63,9 +63,7 @@ def test_timeout_reaches_the_caller_as_the_sdk_timeout(
     base.close()
 
 
-async def test_async_provider_error_is_recorded(
-    aclient: Any, openai_server: OpenAIServer
-) -> None:
+async def test_async_provider_error_is_recorded(aclient: Any, openai_server: OpenAIServer) -> None:
     openai_server.queue(error_reply(429))
     with pytest.raises(openai.RateLimitError):
         await aclient.chat.completions.create(**REQUEST)
@@ -96,9 +94,7 @@ def test_store_failure_never_breaks_the_call_and_is_logged_once(
     assert client.dropped_records == 4
 
 
-def test_sqlite_store_in_a_missing_unwritable_place(
-    bare: openai.OpenAI, tmp_path: Path
-) -> None:
+def test_sqlite_store_in_a_missing_unwritable_place(bare: openai.OpenAI, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the directory should be")
     client = HeadroomClient(original_client=bare, store_url=f"sqlite:///{blocker}/m.db")

@@ -75,9 +75,10 @@ def test_get_metrics_filters_and_summary(
     assert summary["total_requests"] == 3
     assert summary["audit_count"] == 1 and summary["optimize_count"] == 2
     assert summary["total_tokens_before"] == sum(r.tokens_before for r in records)
-    assert summary["total_tokens_saved"] == summary["total_tokens_before"] - summary[
-        "total_tokens_after"
-    ]
+    assert (
+        summary["total_tokens_saved"]
+        == summary["total_tokens_before"] - summary["total_tokens_after"]
+    )
     assert summary["dropped_records"] == 0
     assert "estimated_cost_saved_usd" in summary
     client.close()

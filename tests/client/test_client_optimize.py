@@ -38,9 +38,7 @@ def _tool_history(rows: int = 300) -> list[dict[str, Any]]:
     ]
 
 
-def test_optimized_body_is_the_plan(
-    client: HeadroomClient, openai_server: OpenAIServer
-) -> None:
+def test_optimized_body_is_the_plan(client: HeadroomClient, openai_server: OpenAIServer) -> None:
     messages = _tool_history()
     kwargs = {"model": "gpt-4o", "messages": messages, "tools": [SEARCH_TOOL], "temperature": 0}
     plan = client.chat.completions.simulate(**kwargs)

@@ -167,9 +167,7 @@ def test_errors_come_back_as_the_sdk_exceptions(
         bare.chat.completions.create(model="gpt-4o", messages=HELLO)
 
 
-def test_cut_stream_breaks_the_connection(
-    bare: openai.OpenAI, openai_server: OpenAIServer
-) -> None:
+def test_cut_stream_breaks_the_connection(bare: openai.OpenAI, openai_server: OpenAIServer) -> None:
     openai_server.queue(cut_stream_reply(after=3))
     received = []
     with pytest.raises(httpx.RemoteProtocolError):

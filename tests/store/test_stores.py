@@ -262,9 +262,7 @@ def test_several_processes_append_to_one_store(kind: str, tmp_path: Path) -> Non
     url = {"sqlite": f"sqlite:///{tmp_path / 'm.db'}", "jsonl": f"jsonl://{tmp_path / 'm.jsonl'}"}[
         kind
     ]
-    children = [
-        subprocess.Popen([sys.executable, "-c", _CHILD, url, f"proc{n}"]) for n in range(3)
-    ]
+    children = [subprocess.Popen([sys.executable, "-c", _CHILD, url, f"proc{n}"]) for n in range(3)]
     assert [child.wait(timeout=120) for child in children] == [0, 0, 0]
     store = open_store(url)
     records = store.query(limit=None)

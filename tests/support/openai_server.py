@@ -274,6 +274,7 @@ class OpenAIServer:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "loopback-openai/1.0"
+    disable_nagle_algorithm = True  # headers and body go in separate writes: no 40 ms stalls
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet in tests
         pass
@@ -624,9 +625,7 @@ def _tool_to_call(body: dict[str, Any]) -> dict[str, Any] | None:
     messages = body["messages"]
     if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "tool":
         return None
-    functions = [
-        t for t in tools if isinstance(t, dict) and isinstance(t.get("function"), dict)
-    ]
+    functions = [t for t in tools if isinstance(t, dict) and isinstance(t.get("function"), dict)]
     if isinstance(choice, dict):
         wanted = (choice.get("function") or {}).get("name")
         for tool in functions:
