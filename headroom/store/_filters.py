@@ -18,8 +18,7 @@ def as_epoch(value: float | datetime | None, name: str = "since") -> float | Non
         return moment.timestamp()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(
-            f"{name} must be epoch seconds (int or float) or a datetime, "
-            f"got {type(value).__name__}"
+            f"{name} must be epoch seconds (int or float) or a datetime, got {type(value).__name__}"
         )
     return float(value)
 

@@ -44,9 +44,7 @@ class JSONLStore:
         self._lock = threading.Lock()
 
     def write(self, record: RequestRecord) -> None:
-        line = json.dumps(
-            record.to_dict(), ensure_ascii=False, default=str, separators=(",", ":")
-        )
+        line = json.dumps(record.to_dict(), ensure_ascii=False, default=str, separators=(",", ":"))
         data = (line + "\n").encode("utf-8", "surrogatepass")
         directory = os.path.dirname(self.path)
         if directory and not os.path.isdir(directory):
