@@ -1,0 +1,150 @@
+"""LangChain messages to Headroom's canonical OpenAI message dicts, and back.
+
+The canonical dicts exist only so the engine can count and plan; what goes to a wrapped model
+is always LangChain messages. A message the engine did not change goes back as the very same
+object (id, name, ``additional_kwargs`` and ``response_metadata`` intact); a changed one is a
+copy with only its content replaced; a message the engine inserted (the rolling window's
+marker, a recall unit) becomes a new message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    SystemMessage,
+    ToolMessage,
+    convert_to_openai_messages,
+)
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from headroom.transforms.recall import is_recall_message
+from headroom.transforms.rolling_window import MARKER_PREFIX
+
+
+def to_canonical(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """The OpenAI Chat Completions form of ``messages`` (one dict per message, in order)."""
+    converted = convert_to_openai_messages(list(messages))
+    if len(converted) != len(messages):  # never expected; the caller then falls open
+        raise ValueError("message conversion changed the number of messages")
+    return converted
+
+
+def openai_tools(tools: object) -> list[dict[str, Any]] | None:
+    """``tools`` (LangChain tools, functions, schemas or provider dicts) as OpenAI tool
+    definitions, for counting; None when there are none or one cannot be converted."""
+    if not isinstance(tools, (list, tuple)) or not tools:
+        return None
+    result: list[dict[str, Any]] = []
+    for tool in tools:
+        if isinstance(tool, Mapping) and isinstance(tool.get("function"), Mapping):
+            result.append(dict(tool))
+            continue
+        try:
+            result.append(convert_to_openai_tool(tool))
+        except Exception:  # noqa: BLE001 - a provider-specific tool: count without it
+            continue
+    return result or None
+
+
+def is_inserted(message: Mapping[str, Any]) -> bool:
+    """True for messages the engine adds: the rolling window's marker and recall units."""
+    if is_recall_message(message):
+        return True
+    content = message.get("content")
+    return (
+        message.get("role") == "system"
+        and isinstance(content, str)
+        and content.startswith(MARKER_PREFIX)
+    )
+
+
+def _same_slot(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether ``after`` can be ``before`` with its content rewritten."""
+    return all(before.get(k) == after.get(k) for k in ("role", "tool_call_id", "tool_calls"))
+
+
+def align(inputs: Sequence[Mapping[str, Any]], outputs: Sequence[Any]) -> list[int | None]:
+    """For each planned message, the index of the input it came from, or None if inserted.
+
+    The engine keeps order, returns unchanged messages as the same objects and rewrites only
+    content, so identity anchors the match and role and tool call ids pin down each rewritten
+    message between two anchors."""
+    position = {id(message): i for i, message in enumerate(inputs)}
+    anchors = [position.get(id(message)) for message in outputs]
+    result: list[int | None] = []
+    cursor = 0
+    for index, message in enumerate(outputs):
+        anchor = anchors[index]
+        if anchor is not None and anchor >= cursor:
+            result.append(anchor)
+            cursor = anchor + 1
+            continue
+        if not isinstance(message, Mapping) or is_inserted(message):
+            result.append(None)
+            continue
+        limit = next(
+            (a for a in anchors[index + 1 :] if a is not None and a >= cursor), len(inputs)
+        )
+        match = next((k for k in range(cursor, limit) if _same_slot(inputs[k], message)), None)
+        result.append(match)
+        if match is not None:
+            cursor = match + 1
+    return result
+
+
+def from_canonical(message: Mapping[str, Any], original: BaseMessage | None) -> BaseMessage:
+    """The LangChain message to send for one planned message."""
+    content = message.get("content")
+    if original is not None:
+        if content is None or content == original.content:
+            return original
+        return original.model_copy(update={"content": content})
+    role = message.get("role")
+    text = content if isinstance(content, (str, list)) else ""
+    if role == "tool":
+        return ToolMessage(content=text, tool_call_id=str(message.get("tool_call_id") or ""))
+    if role == "assistant":
+        calls = [_tool_call(call) for call in message.get("tool_calls") or []]
+        return AIMessage(content=text, tool_calls=calls)
+    return SystemMessage(content=text)
+
+
+def _tool_call(call: Mapping[str, Any]) -> dict[str, Any]:
+    fn = call.get("function") or {}
+    raw = fn.get("arguments") or "{}"
+    try:
+        args = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    except ValueError:
+        args = {}
+    return {
+        "name": str(fn.get("name") or ""),
+        "args": args if isinstance(args, dict) else {},
+        "id": call.get("id"),
+        "type": "tool_call",
+    }
+
+
+def rebuild(
+    originals: Sequence[BaseMessage],
+    canonical: Sequence[Mapping[str, Any]],
+    planned: Sequence[Any],
+) -> list[BaseMessage]:
+    """The LangChain messages for ``planned`` (the engine's output for ``canonical``)."""
+    out: list[BaseMessage] = []
+    for message, source in zip(planned, align(canonical, planned), strict=True):
+        original = originals[source] if source is not None else None
+        if original is not None and message is canonical[source]:  # type: ignore[index]
+            out.append(original)
+        else:
+            out.append(from_canonical(message, original))
+    return out
+
+
+def same_messages(a: Sequence[Any], b: Sequence[Any]) -> bool:
+    """True when ``a`` and ``b`` hold the very same objects in the same order."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
