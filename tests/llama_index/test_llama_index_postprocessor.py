@@ -91,6 +91,20 @@ def test_a_chunk_contained_in_a_larger_lower_ranked_chunk_yields_to_it() -> None
     assert post.last_report.removed[0].duplicate_of == "parent"
 
 
+def test_the_smaller_copy_comes_back_when_the_larger_one_does_not_fit() -> None:
+    child = node(PARK, "child", 0.9)
+    parent = node(PARK + DATABASES * 3 + RIVERS * 3, "parent", 0.5)
+    other = node("A note on rice farming in the delta.", "other", 0.4)
+    budget = tokens(child) + tokens(other)
+    post = HeadroomNodePostprocessor(token_budget=budget, min_fragment_tokens=10_000)
+    out = post.postprocess_nodes([child, parent, other])
+    assert ids(out) == ["child", "other"] and out[0] is child
+    report = post.last_report
+    assert report is not None
+    assert [(r.node_id, r.reason) for r in report.removed] == [("parent", "token_budget")]
+    assert report.tokens_saved == tokens(parent)
+
+
 def test_dedupe_can_be_switched_off() -> None:
     nodes = [node(PARK, "a", 0.9), node(PARK, "b", 0.8)]
     out = HeadroomNodePostprocessor(dedupe=False).postprocess_nodes(nodes)

@@ -3,10 +3,11 @@
 In order: exact and near-duplicate passages are removed; JSON passages are compressed with the
 core's tool-output compressor (every cut marked in the JSON, a digest of the original kept);
 and, only when the passages still exceed ``token_budget``, the best-scoring ones that fit are
-kept in their original order, with at most one more shortened at a sentence boundary behind a
-marker. A passage that is kept unchanged comes back as the very same NodeWithScore, and the
-caller's nodes are never modified. What was removed, and the tokens saved, are in
-``last_report`` and (with ``store_url``) in the metrics store.
+kept in their original order (a larger passage that replaced a smaller copy of itself gives
+way to that copy when only the copy fits), with at most one more shortened at a sentence
+boundary behind a marker. A passage that is kept unchanged comes back as the very same
+NodeWithScore, and the caller's nodes are never modified. What was removed, and the tokens
+saved, are in ``last_report`` and (with ``store_url``) in the metrics store.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from headroom.tokens import count_text
 from headroom.transforms.tool_output import compress_tool_content
 
 from .budget import select, truncate
-from .dedupe import find_duplicates
+from .dedupe import Duplicate, find_duplicates
 
 logger = logging.getLogger("headroom")
 
@@ -170,18 +171,14 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
         rank: dict[int, float | None] = {i: n.score for i, n in current.items()}
         saved: Counter[str] = Counter()
 
+        duplicates: dict[int, Duplicate] = {}
         if self.dedupe and len(nodes) > 1:
             texts = [n.node.get_content(metadata_mode=MetadataMode.NONE) for n in nodes]
-            removed, rank = find_duplicates(
+            duplicates, rank = find_duplicates(
                 texts, [n.score for n in nodes], self.similarity_threshold, self.shingle_size
             )
-            for i, dup in sorted(removed.items()):
+            for i in duplicates:
                 del current[i]
-                saved[DEDUPE] += tokens[i]
-                reason = "duplicate" if dup.kind == "exact" else "near_duplicate"
-                report.removed.append(
-                    RemovedNode(nodes[i].node.node_id, reason, tokens[i], nodes[dup.kept].node_id)
-                )
 
         if self.compress_json:
             question = query_bundle.query_str if query_bundle is not None else ""
@@ -196,8 +193,17 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
 
         total = sum(tokens[i] for i in current)
         if self.token_budget is not None and total > self.token_budget:
-            current = self._fit(current, tokens, rank, report, saved)
+            fallbacks = _smaller_copies(duplicates, tokens, nodes)
+            current = self._fit(current, tokens, rank, fallbacks, nodes, report, saved)
 
+        for i, dup in sorted(duplicates.items()):
+            if i in current:
+                continue  # brought back in place of the larger copy that did not fit
+            saved[DEDUPE] += tokens[i]
+            reason = "duplicate" if dup.kind == "exact" else "near_duplicate"
+            report.removed.append(
+                RemovedNode(nodes[i].node.node_id, reason, tokens[i], nodes[dup.kept].node_id)
+            )
         result = [current[i] for i in sorted(current)]
         report.nodes_out = len(result)
         report.tokens_after = sum(self.node_tokens(n.node) for n in result)
@@ -226,11 +232,14 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
         current: dict[int, NodeWithScore],
         tokens: dict[int, int],
         rank: dict[int, float | None],
+        fallbacks: dict[int, list[int]],
+        nodes: list[NodeWithScore],
         report: PostprocessReport,
         saved: Counter[str],
     ) -> dict[int, NodeWithScore]:
-        """Keep the best-ranked passages that fit; shorten the best dropped one into the
-        space left when that space is worth it."""
+        """Keep the best-ranked passages that fit. A dropped passage that stood in for a
+        smaller copy of itself gives way to that copy when the copy fits; then the best
+        dropped passage is shortened into the space left when that space is worth it."""
         assert self.token_budget is not None
         order = sorted(current)
         selection = select(
@@ -239,6 +248,13 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
         kept = {order[j]: current[order[j]] for j in selection.kept}
         dropped = [order[j] for j in selection.dropped]
         leftover = selection.leftover
+        for i in list(dropped):
+            copy = next((j for j in fallbacks.get(i, []) if tokens[j] <= leftover), None)
+            if copy is not None:
+                kept[copy] = nodes[copy]
+                leftover -= tokens[copy]
+                dropped.remove(i)
+                self._drop(current[i], tokens[i], report, saved)
         if dropped and leftover >= self.min_fragment_tokens:
             best = dropped[0]
             fragment = self._shorten(current[best], leftover)
@@ -248,9 +264,15 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
                 report.truncated.append(current[best].node.node_id)
                 dropped = dropped[1:]
         for i in sorted(dropped):
-            saved[BUDGET] += tokens[i]
-            report.removed.append(RemovedNode(current[i].node.node_id, "token_budget", tokens[i]))
+            self._drop(current[i], tokens[i], report, saved)
         return kept
+
+    @staticmethod
+    def _drop(
+        item: NodeWithScore, tokens: int, report: PostprocessReport, saved: Counter[str]
+    ) -> None:
+        saved[BUDGET] += tokens
+        report.removed.append(RemovedNode(item.node.node_id, "token_budget", tokens))
 
     def _shorten(self, item: NodeWithScore, limit: int) -> NodeWithScore | None:
         """``item`` cut after a whole sentence, with a marker, to at most ``limit`` tokens."""
@@ -309,6 +331,20 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
                 type(exc).__name__,
                 exc,
             )
+
+
+def _smaller_copies(
+    duplicates: dict[int, Duplicate], tokens: dict[int, int], nodes: list[NodeWithScore]
+) -> dict[int, list[int]]:
+    """For each kept passage, the removed duplicates it contains that are smaller than it,
+    best-scoring first: what can stand in for it when it does not fit."""
+    copies: dict[int, list[int]] = {}
+    for i, dup in duplicates.items():
+        if tokens[i] < tokens[dup.kept]:
+            copies.setdefault(dup.kept, []).append(i)
+    for group in copies.values():
+        group.sort(key=lambda j: (nodes[j].score is None, -(nodes[j].score or 0.0), j))
+    return copies
 
 
 def _with_text(item: NodeWithScore, text: str) -> NodeWithScore | None:
