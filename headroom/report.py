@@ -21,9 +21,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from .plan import WASTE_CATEGORIES
-from .report_advice import recommend
+from .report_advice import recommend, suggested_array_limit
 from .report_charts import compact, horizontal_bars, vertical_bars
 from .report_data import WASTE_LABELS, ReportData, build_report_data
+from .report_measure import measure_profiles
 from .report_time import TimeBound, format_time, parse_time
 from .store import RequestRecord, open_store
 
@@ -71,12 +72,15 @@ def render_report(
 ) -> str:
     """The report's HTML for ``records``."""
     data = build_report_data(records, since=since, until=until)
+    measured = measure_profiles(
+        data.records, {t.tool: suggested_array_limit(t) for t in data.tools}
+    )
     script = _script()
     from . import __version__
 
     return _environment().get_template("report.html.j2").render(
         data=data,
-        recommendations=recommend(data) if not data.empty else [],
+        recommendations=recommend(data, measured) if not data.empty else [],
         waste_chart=_waste_chart(data),
         time_chart=_time_chart(data),
         tool_chart=_tool_chart(data),

@@ -1,0 +1,69 @@
+"""With stored content the report measures a tool profile instead of estimating it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from headroom import Headroom
+from headroom.recording import record_from_plan
+from headroom.report import render_report
+from headroom.report_advice import recommend
+from headroom.report_data import build_report_data
+from headroom.report_measure import MeasuredProfile, measure_profiles
+from headroom.store import RequestRecord
+
+SESSION = Path(__file__).resolve().parents[2] / "examples" / "agent_session.json"
+
+
+def stored_session() -> tuple[RequestRecord, dict[str, object]]:
+    body = json.loads(SESSION.read_text())
+    plan = Headroom().simulate(body["messages"], body["model"], body["tools"], mode="audit")
+    content = {"messages": body["messages"], "tools": body["tools"]}
+    return record_from_plan(plan, source="cli", content=content), body
+
+
+def test_measured_saving_is_the_engine_s_own_difference() -> None:
+    record, body = stored_session()
+    measured = measure_profiles([record], {"search_incidents": 3, "list_deployments": 5})
+    engine = Headroom()
+    base = engine.simulate(body["messages"], "gpt-4o", body["tools"]).tokens_after
+    tuned = engine.simulate(
+        body["messages"], "gpt-4o", body["tools"],
+        tool_profiles={"search_incidents": {"max_array_items": 3}},
+    ).tokens_after
+    search = measured["search_incidents"]
+    assert (search.requests, search.limit) == (1, 3)
+    assert search.extra_tokens == base - tuned > 0
+    assert search.saved_tokens == record.tokens_before - tuned
+    assert "fetch_logs" not in measured  # not asked for
+
+
+def test_recommendation_uses_the_measurement_and_drops_profiles_that_add_nothing() -> None:
+    records = [stored_session()[0] for _ in range(6)]
+    data = build_report_data(records)
+    measured = measure_profiles(records, {"search_incidents": 3, "fetch_logs": 5})
+    assert measured["search_incidents"].requests == 6
+    assert measured["search_incidents"].extra_tokens >= 500
+    assert measured["fetch_logs"].extra_tokens == 0  # the built-in profile already does it
+    found = recommend(data, measured)
+    by_title = {r.title: r for r in found}
+    search = by_title["Give tool search_incidents a profile {max_array_items: 3}"]
+    assert search.tokens == measured["search_incidents"].extra_tokens
+    assert search.detail.startswith("Measured on 6 stored requests")
+    assert not any("fetch_logs" in r.title for r in found)
+    # A measured profile that saves (almost) nothing beyond the built-in one is not advice.
+    small = {"search_incidents": MeasuredProfile("search_incidents", 3, 1, 10, 5000)}
+    assert not any(r.kind == "tool_profile" and "search_incidents" in r.title
+                   for r in recommend(data, small))
+
+
+def test_records_without_content_are_not_measured() -> None:
+    record, _ = stored_session()
+    record.content = None
+    assert measure_profiles([record], {"search_incidents": 3}) == {}
+
+
+def test_report_shows_the_measured_recommendation() -> None:
+    html = render_report([stored_session()[0] for _ in range(6)])
+    assert "Measured on 6 stored requests" in html
