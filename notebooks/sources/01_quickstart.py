@@ -104,7 +104,10 @@ for record in reversed(client.get_metrics(limit=10)):
 # ## 3. Simulate
 #
 # `simulate` plans a request in optimize mode without calling the API or recording anything:
-# what would be sent, and what each transform saved.
+# what would be sent, and what each transform saved. (`cache_alignment` may cost a few
+# tokens: it moves the current date and time from the top of the system prompt into a
+# trailing context block, so the prompt's prefix, and the provider's cache of it, stays the
+# same from one day to the next.)
 
 # %%
 plan = client.chat.completions.simulate(**agent_request)

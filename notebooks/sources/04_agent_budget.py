@@ -150,9 +150,10 @@ print(f"{len(QUESTIONS)} turns, {len(turn_of_request)} requests, {tool_calls} to
 print("last answer:", messages[-1]["content"])
 
 # %% [markdown]
-# Every request left a record in the store: what the agent's conversation weighed, what was
-# sent, what the transforms saved, how many messages the window dropped, and the usage the
-# provider reported, including cached prompt tokens.
+# Every request left a record in the store. Below, per request: the turn it belongs to, the
+# prompt tokens of the conversation the agent *held*, the tokens Headroom *sent*, the
+# messages the rolling window *dropped*, and the prompt tokens the provider reported as
+# *cached*.
 
 # %%
 records = list(reversed(client.get_metrics(limit=None)))
@@ -219,8 +220,9 @@ display(Image(filename=WORKDIR / "removed_per_request.png"))
 
 # %% [markdown]
 # Which messages did the window drop from the final request? `simulate` plans the current
-# conversation without sending it. The dropped tool calls are replaced by one marker message,
-# so the model knows something was left out; the system prompt and the latest turns are
+# conversation without sending it. The window drops whole tool calls (the call and its
+# result) oldest first, and only then whole turns; the questions and answers stay. One marker
+# message tells the model what was left out. The system prompt and the latest turns are
 # always kept.
 
 # %%
