@@ -200,6 +200,9 @@ class OpenAIServer:
         self._requests: list[ReceivedRequest] = []
         self._counter = 0
         self.prefix_cache = PrefixCache()
+        # Consulted when nothing is queued, before the default behaviour: body -> Reply or
+        # None (None falls through to the default). Cleared by reset().
+        self.responder: Any = None
 
     # lifecycle
     @property
@@ -238,6 +241,7 @@ class OpenAIServer:
             self._queue.clear()
             self._requests.clear()
             self._counter = 0
+            self.responder = None
         self.prefix_cache.reset()
 
     @property
@@ -364,6 +368,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             self._send_json(400, _error_body("'messages' is a required property"))
             return
+        responder = self.app.responder
+        reply = reply or (responder(body) if responder is not None else None)
         reply = reply or _default_reply(body)
         completion = _Completion(self.app, body, reply, self.request_number)
         if body.get("stream"):
