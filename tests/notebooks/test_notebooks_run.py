@@ -46,9 +46,15 @@ def repo_files() -> set[Path]:
     return {p for folder in (NOTEBOOKS_DIR, REPO / "examples") for p in folder.rglob("*")}
 
 
-def run_notebook(path: Path, env: dict[str, str], kernel_specs: KernelSpecManager) -> Any:
+def run_notebook(
+    path: Path, env: dict[str, str], kernel_specs: KernelSpecManager, connection_file: Path
+) -> Any:
     notebook = nbformat.read(path, as_version=4)
-    kernel = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=kernel_specs)
+    kernel = AsyncKernelManager(
+        kernel_name=KERNEL_NAME,
+        kernel_spec_manager=kernel_specs,
+        connection_file=str(connection_file),
+    )
     client = NotebookClient(
         notebook,
         km=kernel,
@@ -77,15 +83,17 @@ def test_notebook_runs_against_the_loopback_server(
         for key, value in os.environ.items()
         if not key.startswith(("OPENAI_", "HEADROOM_", "JPY_", "MPL"))
     }
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     env.update(
         OPENAI_BASE_URL=openai_server.base_url,
         OPENAI_API_KEY="sk-notebook-test",
-        TMPDIR=str(tmp_path),
+        TMPDIR=str(scratch),
         PYTHONHASHSEED="0",
     )
     before = repo_files()
 
-    notebook = run_notebook(path, env, kernel_specs)
+    notebook = run_notebook(path, env, kernel_specs, tmp_path / "kernel-connection.json")
 
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert code_cells and all(cell.execution_count for cell in code_cells)
@@ -95,4 +103,4 @@ def test_notebook_runs_against_the_loopback_server(
     assert all(r.headers["Authorization"] == "Bearer sk-notebook-test" for r in
                openai_server.chat_requests)
     assert repo_files() == before, "the notebook wrote into the repository"
-    assert any(tmp_path.iterdir()), "the notebook wrote nothing into its temporary folder"
+    assert any(scratch.iterdir()), "the notebook wrote nothing into its temporary folder"
