@@ -17,7 +17,7 @@ WASTE_LABELS = {
     "json_whitespace": "JSON whitespace",
     "oversized_tool_output": "Oversized tool output",
     "repeated_content": "Repeated content",
-    "dynamic_prefix": "Dynamic prefix (dates in the system prompt)",
+    "dynamic_prefix": "Dynamic prefix (dates)",
     "beyond_window": "Beyond the window",
     "blobs": "Blobs (base64, HTML markup)",
 }

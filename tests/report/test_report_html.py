@@ -162,3 +162,14 @@ def test_report_keeps_no_prompt_text_it_was_not_given(tmp_path: Path) -> None:
 
     assert "SECRET-PROMPT-TEXT" not in render_report([record])
     store.close()
+
+
+def test_headline_cards_for_an_audit_only_store_show_what_optimize_would_do() -> None:
+    from headroom.report import render_report
+
+    audited = render_report(seed_records()[:2])
+    assert "Optimize would save" in audited and "6,000" in audited
+    assert "TPM headroom optimize would gain" in audited
+    mixed = render_report(seed_records())
+    assert "Tokens saved" in mixed and "6,000 more with optimize" in mixed
+    assert "TPM headroom gained" in mixed
