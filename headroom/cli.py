@@ -181,7 +181,7 @@ def audit(
                     continue
                 try:
                     plan = engine.simulate(
-                        item.messages, model=item.model(model, "gpt-4o"), tools=item.tools,
+                        item.messages, model=item.model(None, model or "gpt-4o"), tools=item.tools,
                         mode="audit",
                     )
                 except ValueError as exc:

@@ -205,3 +205,18 @@ def test_the_readme_main_job_as_real_processes(tmp_path: Path) -> None:
     missing = run(str(console_script), "simulate", "missing.json")
     assert missing.returncode == 1
     assert missing.stderr.strip() == "error: missing.json: no such file"
+
+
+def test_audit_model_option_fills_in_lines_that_name_none(tmp_path: Path) -> None:
+    user = [{"role": "user", "content": "hello"}]
+    lines = tmp_path / "two.jsonl"
+    lines.write_text(
+        json.dumps({"messages": user}) + "\n\n" + json.dumps({"model": "gpt-4o", "messages": user})
+    )
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    result = runner.invoke(app, ["audit", str(lines), "--store", url, "--model", "gpt-4.1"])
+    assert result.exit_code == 0, result.output
+    assert "Audited 2 requests" in result.stdout and "Skipped" not in result.stdout
+    store = open_store(url)
+    assert sorted(r.model for r in store.query(limit=None)) == ["gpt-4.1", "gpt-4o"]
+    store.close()
