@@ -145,7 +145,7 @@ class HeadroomChatOpenAI(ChatOpenAI):
             target = (messages, str(payload.get("model") or self.model_name), tools, options)
         else:
             target = self._responses_target(input_, payload, options)
-        if target is not None and options.mode == "optimize":
+        if target is not None and target[3].mode == "optimize":
             call.plan = self._headroom.plan(*target)
             if call.plan is not None and call.plan.messages is not messages:
                 payload["messages"] = call.plan.messages
