@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,3 +36,23 @@ def test_engine_example_runs_offline() -> None:
     exec(compile(block, "README engine example", "exec"), namespace)
     plan = namespace["plan"]
     assert plan.tokens_saved > 0  # type: ignore[attr-defined]
+
+
+RUNNABLE = re.findall(r"<!-- runnable -->\n```python\n(.*?)```", TEXT, re.S)
+
+
+def test_there_are_runnable_quick_starts() -> None:
+    assert len(RUNNABLE) >= 2
+
+
+@pytest.mark.parametrize("index", range(len(RUNNABLE)))
+def test_quick_starts_run_against_the_loopback_server(
+    index: int, openai_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-readme-test")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(RUNNABLE[index], f"README runnable block {index}", "exec"), {})
+    assert openai_server.requests, "the quick start sent nothing"
+    for request in openai_server.requests:
+        assert not any(key.startswith("headroom_") for key in request.json)
