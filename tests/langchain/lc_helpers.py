@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from pydantic import Field
 
 from tests.support.openai_server import Reply, _tool_to_call, text_reply, tool_call_reply
 from tests.support.schema_example import example_from_schema
@@ -81,3 +88,34 @@ def keys_of(value: Any) -> set[str]:
     if isinstance(value, list):
         return {k for v in value for k in keys_of(v)}
     return set()
+
+
+class RecordingChatModel(GenericFakeChatModel):
+    """langchain_core's GenericFakeChatModel that keeps every message list it was given."""
+
+    received: list[list[BaseMessage]] = Field(default_factory=list)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self.received.append(list(messages))
+        return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        # GenericFakeChatModel streams by calling _generate, which records the messages.
+        yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+
+def replies(*texts: str, usage: dict[str, Any] | None = None) -> Iterator[AIMessage]:
+    """Scripted AIMessages for a fake model, each with ``usage`` as its usage_metadata."""
+    return iter([AIMessage(text, usage_metadata=usage) for text in texts])  # type: ignore[arg-type]
