@@ -211,3 +211,25 @@ def test_context_chat_engine_uses_the_postprocessor_every_turn(
         system = chat_requests()[-1]["messages"][0]["content"]
         assert system.count("The titanium bolts are stored in the Lisbon warehouse") == 1
     assert len(chat_requests()) == 2
+
+
+def test_a_global_token_counter_counts_each_query_once(
+    make_openai: Any, chat_requests: Any, embed_model: Any
+) -> None:
+    from llama_index.core import Settings
+    from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
+
+    llm = HeadroomLLM(llm=make_openai(), mode="optimize")  # built before Settings are set
+    counter = TokenCountingHandler()
+    Settings.callback_manager = CallbackManager([counter])
+    Settings.llm = llm
+    index = VectorStoreIndex.from_documents(catalogue()[:10], embed_model=embed_model)
+    counter.reset_counts()
+    engine = index.as_query_engine(node_postprocessors=[HeadroomNodePostprocessor()])
+    engine.query("Where are the copper wire stored?")
+    engine.query("When should oak planks be reordered?")
+    assert len(chat_requests()) == 2
+    assert len(counter.llm_token_counts) == 2
+    assert counter.prompt_llm_token_count == sum(
+        count_tokens(b["messages"]) for b in chat_requests()
+    )
