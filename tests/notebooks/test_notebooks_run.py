@@ -69,6 +69,7 @@ def run_notebook(
 def test_the_notebooks_are_the_documented_set() -> None:
     assert [p.name for p in NOTEBOOKS] == [
         "01_quickstart.ipynb",
+        "02_langchain.ipynb",
         "03_llamaindex.ipynb",
         "04_agent_budget.ipynb",
     ]
