@@ -119,3 +119,21 @@ class RecordingChatModel(GenericFakeChatModel):
 def replies(*texts: str, usage: dict[str, Any] | None = None) -> Iterator[AIMessage]:
     """Scripted AIMessages for a fake model, each with ``usage`` as its usage_metadata."""
     return iter([AIMessage(text, usage_metadata=usage) for text in texts])  # type: ignore[arg-type]
+
+
+def assert_tool_pairing(messages: list[dict[str, Any]]) -> None:
+    """Every tool result answers a call made just before it, and every call is answered."""
+    pending: set[str] = set()
+    for message in messages:
+        if message.get("role") == "assistant":
+            assert not pending, f"unanswered tool calls {pending}"
+            pending = {call["id"] for call in message.get("tool_calls") or []}
+        elif message.get("role") == "tool":
+            assert message["tool_call_id"] in pending
+            pending.discard(message["tool_call_id"])
+        else:
+            assert not pending, f"unanswered tool calls {pending}"
+
+
+def tool_contents(body: dict[str, Any]) -> list[str]:
+    return [m["content"] for m in body["messages"] if m.get("role") == "tool"]

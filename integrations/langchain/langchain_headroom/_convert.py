@@ -31,7 +31,22 @@ def to_canonical(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     converted = convert_to_openai_messages(list(messages))
     if len(converted) != len(messages):  # never expected; the caller then falls open
         raise ValueError("message conversion changed the number of messages")
+    for message in converted:
+        _as_sent(message)
     return converted
+
+
+def _as_sent(message: dict[str, Any]) -> None:
+    """Match what ChatOpenAI sends: tool results carry no ``name``, and an assistant message
+    that only calls tools has null content."""
+    if message.get("role") == "tool":
+        message.pop("name", None)
+    elif (
+        message.get("role") == "assistant"
+        and message.get("tool_calls")
+        and message.get("content") in ("", [])
+    ):
+        message["content"] = None
 
 
 def openai_tools(tools: object) -> list[dict[str, Any]] | None:
