@@ -24,6 +24,8 @@ from tests.support.openai_server import (
 from .conftest import SEARCH_TOOL
 
 LONG_TEXT = " ".join(f"word{i}" for i in range(120))
+# Slow enough (about 10 s if read to the end) that the consumer always stops it mid-way.
+SLOW_TEXT = " ".join(f"word{i}" for i in range(1000))
 REQUEST = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Tell me a story"}]}
 
 
@@ -96,7 +98,7 @@ def test_tool_call_deltas_are_counted(client: HeadroomClient, openai_server: Ope
 def test_context_manager_early_exit_closes_upstream_and_records_once(
     client: HeadroomClient, openai_server: OpenAIServer
 ) -> None:
-    openai_server.queue(text_reply(LONG_TEXT, chunk_delay=0.002))
+    openai_server.queue(text_reply(SLOW_TEXT, chunk_delay=0.005))
     with client.chat.completions.create(**REQUEST, stream=True) as stream:
         seen = [next(stream) for _ in range(4)]
     assert len(seen) == 4
@@ -107,7 +109,7 @@ def test_context_manager_early_exit_closes_upstream_and_records_once(
     stream.close()  # closing again records nothing more
     (record,) = client.get_metrics()
     assert record.error_type is None
-    assert 0 < (record.completion_tokens or 0) < count_text(LONG_TEXT)
+    assert 0 < (record.completion_tokens or 0) < count_text(SLOW_TEXT)
 
 
 def test_break_out_of_a_for_loop_then_close(
@@ -180,7 +182,7 @@ async def test_async_stream_chunks_unchanged(
 async def test_async_with_early_exit_closes_upstream(
     aclient: AsyncHeadroomClient, openai_server: OpenAIServer
 ) -> None:
-    openai_server.queue(text_reply(LONG_TEXT, chunk_delay=0.002))
+    openai_server.queue(text_reply(SLOW_TEXT, chunk_delay=0.005))
     stream = await aclient.chat.completions.create(
         **REQUEST, stream=True, stream_options={"include_usage": True}
     )
@@ -191,10 +193,13 @@ async def test_async_with_early_exit_closes_upstream(
             if count == 3:
                 break
     assert stream.response.is_closed
+    assert openai_server.wait_for(
+        lambda: openai_server.chat_requests[0].stream_state == "client_closed"
+    )
     await stream.close()
     (record,) = aclient.get_metrics()
     assert record.error_type is None
-    assert 0 < (record.completion_tokens or 0) < count_text(LONG_TEXT)
+    assert 0 < (record.completion_tokens or 0) < count_text(SLOW_TEXT)
 
 
 async def test_async_stream_cut_is_recorded(
