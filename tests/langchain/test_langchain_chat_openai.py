@@ -204,3 +204,41 @@ def test_responses_api_passes_through_unchanged(
     (record,) = llm.get_metrics()
     assert record.mode == "audit" and record.error_type == type(plain_error.value).__name__
     assert record.waste.get("oversized_tool_output", 0) > 0
+
+
+PIXEL = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+def test_image_parts_pass_through_optimize(
+    openai_server: OpenAIServer, openai_kwargs: dict[str, Any]
+) -> None:
+    message = HumanMessage(
+        content=[
+            {"type": "text", "text": "What is in this image?"},
+            {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PIXEL}"}},
+            {"type": "image", "base64": PIXEL, "mime_type": "image/png"},
+        ]
+    )
+    ChatOpenAI(**openai_kwargs).invoke([message])
+    llm = HeadroomChatOpenAI(**openai_kwargs, headroom_mode="optimize", store_url="memory://")
+    reply = llm.invoke([message])
+    plain, ours = (r.body for r in openai_server.chat_requests)
+    assert ours == plain
+    (record,) = llm.get_metrics()
+    assert record.prompt_tokens == reply.usage_metadata["input_tokens"] == record.tokens_before
+
+
+def test_concurrent_optimize_calls_record_their_own_plans(
+    openai_server: OpenAIServer, openai_kwargs: dict[str, Any]
+) -> None:
+    llm = HeadroomChatOpenAI(**openai_kwargs, headroom_mode="optimize", store_url="memory://")
+    inputs = [[*_history()[:4], HumanMessage("question " * (i + 1))] for i in range(8)]
+    replies = llm.batch(inputs, config={"max_concurrency": 4})
+    records = llm.get_metrics()
+    assert len(records) == 8
+    assert sorted(r.prompt_tokens for r in records) == sorted(
+        reply.usage_metadata["input_tokens"] for reply in replies
+    )
+    assert all(r.prompt_tokens == r.tokens_after and r.tokens_saved > 1000 for r in records)

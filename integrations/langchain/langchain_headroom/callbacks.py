@@ -10,6 +10,7 @@ by ``run_id``.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -176,11 +177,13 @@ class HeadroomCallbackHandler(BaseCallbackHandler):
         usage: object,
         error: BaseException | None,
     ) -> None:
+        started = time.perf_counter()
         plan = self._headroom.plan(request, run.model, run.tools, run.options)
         self._headroom.record(
             plan,
             usage=usage,
             stream=run.stream,
+            headroom_ms=(time.perf_counter() - started) * 1000,
             upstream_ms=run.timer.upstream_ms(),
             error=error,
         )

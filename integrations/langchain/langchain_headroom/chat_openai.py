@@ -10,6 +10,7 @@ the recording done after the provider answers, with no shared state between conc
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -179,13 +180,16 @@ class HeadroomChatOpenAI(ChatOpenAI):
     ) -> None:
         """Plan (audit: after the answer, so nothing delays the request) and record once."""
         plan = call.plan
+        planning_ms = 0.0
         if plan is None and call.pending is not None:
+            started = time.perf_counter()
             plan = self._headroom.plan(*call.pending)
+            planning_ms = (time.perf_counter() - started) * 1000
         self._headroom.record(
             plan,
             usage=usage,
             stream=call.stream,
-            headroom_ms=call.timer.headroom_ms,
+            headroom_ms=call.timer.headroom_ms + planning_ms,
             upstream_ms=call.timer.upstream_ms(),
             error=error,
         )
