@@ -7,10 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from langchain.agents import create_agent
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
-from lc_helpers import assert_tool_pairing, issues_payload, keys_of, tool_contents
+from lc_helpers import (
+    RecordingChatModel,
+    assert_tool_pairing,
+    issues_payload,
+    keys_of,
+    replies,
+    tool_contents,
+)
 
 from headroom.store import open_store
 from langchain_headroom import HeadroomChatOpenAI, HeadroomMiddleware
@@ -118,3 +125,29 @@ def test_audit_middleware_changes_nothing(
     records = middleware.get_metrics()
     assert len(records) == 4 and {(r.mode, r.tokens_saved) for r in records} == {("audit", 0)}
     assert all(r.prompt_tokens == r.tokens_before for r in records)
+
+
+def test_middleware_with_a_non_openai_model() -> None:
+    """Whatever the chat model: the fake gets the trimmed tool output and, for every message
+    Headroom left alone, the agent's own message object."""
+    fake = RecordingChatModel(
+        messages=replies("done", usage={"input_tokens": 9, "output_tokens": 1, "total_tokens": 10})
+    )
+    middleware = HeadroomMiddleware(mode="optimize", model="claude-sonnet-4-5")
+    agent = create_agent(fake, [], system_prompt=SYSTEM, middleware=[middleware])
+    call = {"name": "search_issues", "args": {"query": "build"}, "id": "call_1"}
+    history = [
+        HumanMessage(QUESTION, id="h1"),
+        AIMessage("", tool_calls=[call], id="a1"),
+        ToolMessage(issues_payload(), tool_call_id="call_1", id="t1"),
+        HumanMessage("Summarise them.", id="h2"),
+    ]
+    result = agent.invoke({"messages": history})
+    assert result["messages"][-1].content == "done"
+    (received,) = fake.received
+    assert received[0].content == SYSTEM
+    assert [m.id for m in received[1:]] == ["h1", "a1", "t1", "h2"]
+    assert received[3].tool_call_id == "call_1"
+    assert len(received[3].content) < len(issues_payload()) / 4
+    assert middleware.last_plan is not None and middleware.last_plan.tokens_saved > 1000
+    assert middleware.last_plan.model == "claude-sonnet-4-5"
