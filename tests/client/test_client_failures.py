@@ -179,3 +179,28 @@ def test_budget_error_is_raised_before_sending(
     # audit mode never refuses: the request goes out as it is
     client.chat.completions.create(model="tiny-model", messages=huge)
     assert len(openai_server.chat_requests) == 1
+
+
+def test_failing_transform_is_skipped_and_counted(
+    make_client: Callable[..., HeadroomClient],
+    openai_server: OpenAIServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from headroom.transforms import tool_output
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("compression bug")
+
+    monkeypatch.setattr(tool_output, "apply", broken)
+    client = make_client(default_mode="optimize")
+    messages = [
+        {"role": "system", "content": "You are helpful. Current date: 2024-01-15"},
+        {"role": "user", "content": "Hi"},
+    ]
+    reply = client.chat.completions.create(model="gpt-4o", messages=messages)
+    assert reply.choices[0].message.content
+    (sent,) = openai_server.chat_requests
+    assert sent.json["messages"][1] == messages[1]
+    assert client.engine.failures[tool_output.NAME] == 1
+    assert client.get_summary()["internal_failures"] == 1
+    assert client.get_metrics()[0].mode == "optimize"
