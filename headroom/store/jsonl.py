@@ -1,13 +1,15 @@
 """JSON Lines metrics store (``jsonl:///absolute/path.jsonl`` or ``jsonl://relative.jsonl``).
 
-One JSON object per line, appended with ``O_APPEND`` and a single ``write`` per record, so
-several processes can log to one file without interleaving lines. The file is created 0600.
+One JSON object per line, appended with ``O_APPEND`` and a single ``write`` per record (under
+an advisory ``flock``), so several processes can log to one file without interleaving lines.
+The file is created 0600.
 Reading skips a line that is not a complete record (a crash mid-write) and counts it in
 ``skipped_lines``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
@@ -52,6 +54,9 @@ class JSONLStore:
         # Opened per record: a rotated or deleted file is recreated, never written into the void.
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
+            # The lock makes the torn-line check exact against other Headroom writers; the
+            # append itself is one O_APPEND write, so lines never interleave either way.
+            fcntl.flock(fd, fcntl.LOCK_EX)
             if _ends_torn(fd):  # a crash left half a line: start ours on a fresh one
                 data = b"\n" + data
             written = os.write(fd, data)

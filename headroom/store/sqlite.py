@@ -102,19 +102,41 @@ def path_from_url(url: str) -> str:
 
 
 def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
-    """Bring the schema up to ``target``; return the version found before."""
-    found = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    if found > SCHEMA_VERSION:
+    """Bring the schema up to ``target``; return the version found before.
+
+    The version is read again and every step applied inside one ``BEGIN IMMEDIATE``
+    transaction, so processes opening a fresh file at once migrate it exactly once."""
+    found = _user_version(conn)
+    if found >= target:
+        return found
+    previous = conn.isolation_level
+    conn.isolation_level = None  # explicit transaction control for the DDL
+    try:
+        conn.execute("BEGIN IMMEDIATE")  # the write lock, waiting up to the busy timeout
+        try:
+            current = _user_version(conn)
+            for version in range(current, target):
+                for statement in MIGRATIONS[version]:
+                    conn.execute(statement)
+            if current < target:
+                conn.execute(f"PRAGMA user_version = {target}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.isolation_level = previous
+    return found
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
         raise ValueError(
-            f"the metrics database has schema version {found}, newer than this Headroom "
+            f"the metrics database has schema version {version}, newer than this Headroom "
             f"understands ({SCHEMA_VERSION}); upgrade headroom to write to it"
         )
-    for version in range(found, target):
-        with conn:  # one transaction per step
-            for statement in MIGRATIONS[version]:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version + 1}")
-    return found
+    return version
 
 
 class SQLiteStore:

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -278,3 +279,39 @@ def test_postgres_url_without_its_support_is_a_clear_error(
     monkeypatch.setitem(sys.modules, "headroom.store.postgres", None)  # as if not installed
     with pytest.raises(ValueError, match="PostgreSQL support is not installed"):
         open_store("postgresql://user:pw@localhost/db")
+
+
+_RACER = """
+import sys, time
+from headroom.store import RequestRecord, open_store
+url, start_at = sys.argv[1], float(sys.argv[2])
+time.sleep(max(0.0, start_at - time.time()))  # every process opens the fresh file at once
+store = open_store(url)
+for i in range(20):
+    store.write(RequestRecord(model="racer", mode="audit", tokens_before=i))
+store.close()
+"""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "jsonl"])
+def test_processes_opening_a_fresh_store_at_once(kind: str, tmp_path: Path) -> None:
+    """The schema is created exactly once and no process loses a record or leaves a blank line,
+    however the first opens interleave."""
+    url = {"sqlite": f"sqlite:///{tmp_path / 'm.db'}", "jsonl": f"jsonl://{tmp_path / 'm.jsonl'}"}[
+        kind
+    ]
+    start_at = time.time() + 2.0
+    children = [
+        subprocess.Popen([sys.executable, "-c", _RACER, url, str(start_at)], stderr=subprocess.PIPE)
+        for _ in range(6)
+    ]
+    failures = [child.communicate(timeout=120)[1] for child in children]
+    assert [child.returncode for child in children] == [0] * 6, failures
+    store = open_store(url)
+    assert store.summary()["total_requests"] == 120
+    if kind == "sqlite":
+        with sqlite3.connect(tmp_path / "m.db") as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    else:
+        text = (tmp_path / "m.jsonl").read_text()
+        assert text.count("\n") == 120 and "\n\n" not in text
