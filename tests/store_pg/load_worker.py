@@ -22,7 +22,7 @@ from headroom.encodings import get_encoding
 MESSAGES = [{"role": "system", "content": "Answer in one word."}]
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """Do once, in the forkserver, what every worker's first request would do again: load the
     tokenizer, the engine's lazy parts and the SDK's response models."""
     get_encoding("o200k_base")
@@ -41,8 +41,6 @@ def _warm_up() -> None:
         }
     )
 
-
-_warm_up()
 
 
 @dataclass

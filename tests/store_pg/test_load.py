@@ -87,7 +87,7 @@ def _run_workers(
 ) -> dict[str, list[load_worker.PhaseResult]]:
     """Run the workers; every phase result, or a test failure naming what went wrong."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([load_worker.__name__])
+    context.set_forkserver_preload(["tests.store_pg.load_preload"])
     barrier = context.Barrier(WORKERS)
     results: Any = context.Queue()
     processes = [

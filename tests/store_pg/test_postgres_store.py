@@ -263,3 +263,18 @@ def _legacy_json(record: RequestRecord) -> str:
     data.pop("source")
     data.pop("stable_prefix_hash")
     return json.dumps(data)
+
+
+def test_the_throwaway_cluster_runs_unprivileged_on_loopback_and_leaves_nothing() -> None:
+    with PostgresCluster() as cluster:
+        root, port = cluster.root, cluster.port
+        assert cluster.data.stat().st_uid != 0  # PostgreSQL refuses root; it runs as another user
+        with psycopg.connect(cluster.url()) as conn:
+            row = conn.execute("SELECT current_setting('listen_addresses')").fetchone()
+            assert row == ("127.0.0.1",)
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(cluster.url(password="not-the-password")).close()
+    assert not root.exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(cluster.url(), connect_timeout=2).close()
+    assert cluster.port == port
