@@ -7,7 +7,9 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import psycopg
@@ -30,10 +32,10 @@ from tests.store_pg.cluster import PASSWORD, PostgresCluster
 
 
 @pytest.fixture
-def store(pg_url: str) -> PostgresStore:
+def store(pg_url: str) -> Iterator[PostgresStore]:
     opened = open_store(pg_url)
     assert isinstance(opened, PostgresStore)
-    yield opened  # type: ignore[misc]
+    yield opened
     opened.close()
 
 
@@ -248,7 +250,7 @@ def test_without_psycopg_the_error_names_the_extra(monkeypatch: pytest.MonkeyPat
         open_store("postgresql://u:pw@localhost/db")
 
 
-def _columns(conn: psycopg.Connection[object]) -> set[str]:
+def _columns(conn: psycopg.Connection[Any]) -> set[str]:
     rows = conn.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (TABLE,)
     ).fetchall()
