@@ -141,7 +141,6 @@ def main() -> None:
             for writers in WRITERS:
                 if name == "sqlite":
                     url = f"sqlite:///{folder / f'bench-{writers}.db'}"
-                    open_store(url).query(limit=0)  # the schema, before the writers race
                 elif name == "jsonl":
                     url = f"jsonl://{folder / f'bench-{writers}.jsonl'}"
                 else:
