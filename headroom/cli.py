@@ -27,6 +27,7 @@ from .recording import Recorder, record_from_plan
 from .report_data import WASTE_LABELS
 from .report_time import parse_time
 from .store import MetricsStore, open_store
+from .store.urls import redact_url
 
 app = typer.Typer(
     name="headroom",
@@ -181,7 +182,9 @@ def audit(
                     continue
                 try:
                     plan = engine.simulate(
-                        item.messages, model=item.model(None, model or "gpt-4o"), tools=item.tools,
+                        item.messages,
+                        model=item.model(None, model or "gpt-4o"),
+                        tools=item.tools,
                         mode="audit",
                     )
                 except ValueError as exc:
@@ -217,14 +220,14 @@ def _report_audit(
     path: Path, store: str, audited: int, skipped: list[tuple[int, str]], dropped: int
 ) -> None:
     console = _out()
-    console.print(f"Audited {audited} requests from {path} into {_redact(store)}")
+    console.print(f"Audited {audited} requests from {path} into {redact_url(store)}")
     if skipped:
         where = ", ".join(str(n) for n, _ in skipped[:10]) + (", ..." if len(skipped) > 10 else "")
         console.print(f"Skipped {len(skipped)} invalid lines ({where}):")
         for number, reason in skipped[:10]:
             console.print(f"  line {number}: {reason}", markup=False)
     if dropped:
-        fail(f"{dropped} records could not be written to {_redact(store)}")
+        fail(f"{dropped} records could not be written to {redact_url(store)}")
     if audited == 0:
         fail(f"{path}: no valid requests")
 
@@ -279,7 +282,7 @@ def stats(
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    table = Table(title=f"Headroom store {_redact(store)}", show_header=False)
+    table = Table(title=f"Headroom store {redact_url(store)}", show_header=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in summary.items():
@@ -326,12 +329,6 @@ def _require_existing(url: str) -> None:
             f"no store at {path} ({url}); record into it first, e.g. "
             f"headroom audit REQUESTS.jsonl --store {url}"
         )
-
-
-def _redact(url: str) -> str:
-    from .recording import _redact as redact
-
-    return redact(url)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .plan import Plan
 from .store import MetricsStore, RequestRecord, open_store
+from .store.urls import redact_url
 
 logger = logging.getLogger("headroom")
 
@@ -111,7 +112,7 @@ class Recorder:
                 logger.warning(
                     "headroom: could not write a metrics record to %s (%s: %s); "
                     "further %s failures are counted, not logged",
-                    _redact(getattr(self.store, "url", "?")),
+                    redact_url(getattr(self.store, "url", "?")),
                     kind,
                     exc,
                     kind,
@@ -126,16 +127,6 @@ class Recorder:
     def close(self) -> None:
         if self.store is not None:
             self.store.close()
-
-
-def _redact(url: str) -> str:
-    """Hide a password in a store URL before it reaches a log."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
 
 
 def record_without_plan(

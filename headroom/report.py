@@ -27,6 +27,7 @@ from .report_data import WASTE_LABELS, ReportData, build_report_data
 from .report_measure import measure_profiles
 from .report_time import TimeBound, format_time, parse_time
 from .store import RequestRecord, open_store
+from .store.urls import redact_url
 
 WASTE_COLORS = {
     "json_whitespace": "#7aa6ef",
@@ -78,21 +79,26 @@ def render_report(
     script = _script()
     from . import __version__
 
-    return _environment().get_template("report.html.j2").render(
-        data=data,
-        recommendations=recommend(data, measured) if not data.empty else [],
-        waste_chart=_waste_chart(data),
-        time_chart=_time_chart(data),
-        tool_chart=_tool_chart(data),
-        categories=WASTE_CATEGORIES,
-        colors=WASTE_COLORS,
-        labels=WASTE_LABELS,
-        store_url=_redact(store_url),
-        period=_period(since, until),
-        generated=format_time(time.time() if generated is None else generated),
-        version=__version__,
-        script=script,
-        script_hash="sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode(),
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            data=data,
+            recommendations=recommend(data, measured) if not data.empty else [],
+            waste_chart=_waste_chart(data),
+            time_chart=_time_chart(data),
+            tool_chart=_tool_chart(data),
+            categories=WASTE_CATEGORIES,
+            colors=WASTE_COLORS,
+            labels=WASTE_LABELS,
+            store_url=redact_url(store_url),
+            period=_period(since, until),
+            generated=format_time(time.time() if generated is None else generated),
+            version=__version__,
+            script=script,
+            script_hash="sha256-"
+            + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode(),
+        )
     )
 
 
@@ -113,9 +119,7 @@ def _time_chart(data: ReportData) -> Any:
 
 
 def _tool_chart(data: ReportData) -> Any:
-    return horizontal_bars(
-        "tools", [(t.tool, t.output_tokens) for t in data.tools[:MAX_TOOL_BARS]]
-    )
+    return horizontal_bars("tools", [(t.tool, t.output_tokens) for t in data.tools[:MAX_TOOL_BARS]])
 
 
 def _period(since: float | None, until: float | None) -> str:
@@ -152,12 +156,6 @@ def _usd(value: float) -> str:
 @lru_cache(maxsize=1)
 def _script() -> str:
     return resources.files("headroom").joinpath("templates/report.js").read_text("utf-8")
-
-
-def _redact(url: str) -> str:
-    from .recording import _redact as redact
-
-    return redact(url)
 
 
 def _write_atomically(path: Path, text: str) -> None:

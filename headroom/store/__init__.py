@@ -1,12 +1,13 @@
 """Metrics stores, chosen by URL: ``sqlite:///relative.db``, ``sqlite:////absolute.db``,
-``jsonl:///absolute/path.jsonl``, ``jsonl://relative.jsonl``, ``memory://`` and (soon)
-``postgresql://...``."""
+``jsonl:///absolute/path.jsonl``, ``jsonl://relative.jsonl``, ``memory://`` and
+``postgresql://user:pass@host:5432/db``."""
 
 from __future__ import annotations
 
 from .base import MetricsStore
 from .memory import MemoryStore
 from .record import SUMMARY_KEYS, RequestRecord, summarize
+from .urls import redact_url
 
 SCHEMES = ("sqlite:///", "jsonl:///", "memory://", "postgresql://")
 
@@ -27,7 +28,9 @@ def open_store(url: str) -> MetricsStore:
         return JSONLStore(url)
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         return _open_postgres(url)
-    raise ValueError(f"unsupported store_url {url!r}; accepted schemes: {', '.join(SCHEMES)}")
+    raise ValueError(
+        f"unsupported store_url {redact_url(url)!r}; accepted schemes: {', '.join(SCHEMES)}"
+    )
 
 
 def _open_postgres(url: str) -> MetricsStore:
@@ -42,5 +45,12 @@ def _open_postgres(url: str) -> MetricsStore:
     return PostgresStore(url)
 
 
-__all__ = ["SCHEMES", "SUMMARY_KEYS", "MemoryStore", "MetricsStore", "RequestRecord",
-           "open_store", "summarize"]
+__all__ = [
+    "SCHEMES",
+    "SUMMARY_KEYS",
+    "MemoryStore",
+    "MetricsStore",
+    "RequestRecord",
+    "open_store",
+    "summarize",
+]
