@@ -75,8 +75,11 @@ def sample_record() -> RequestRecord:
         },
     ]
     plan = Headroom().simulate(messages, model="gpt-4o", mode="optimize")
-    usage = {"prompt_tokens": plan.tokens_after, "completion_tokens": 40,
-             "prompt_tokens_details": {"cached_tokens": 0}}
+    usage = {
+        "prompt_tokens": plan.tokens_after,
+        "completion_tokens": 40,
+        "prompt_tokens_details": {"cached_tokens": 0},
+    }
     return record_from_plan(plan, usage=usage, headroom_ms=0.4, upstream_ms=350.0)
 
 
@@ -134,8 +137,16 @@ def main() -> None:
             cluster = PostgresCluster(durable=True).init().start()
             pg_url = cluster.url("postgres")
         table = Table(title=f"Store writes ({args.records} records per writer, one store each row)")
-        for column in ("store", "writers", "records", "seconds", "records/s",
-                       "write p50 ms", "write p99 ms", "dropped"):
+        for column in (
+            "store",
+            "writers",
+            "records",
+            "seconds",
+            "records/s",
+            "write p50 ms",
+            "write p99 ms",
+            "dropped",
+        ):
             table.add_column(column, justify="left" if column == "store" else "right")
         for name in ("sqlite", "jsonl", "postgresql", ASYNC_COMMIT):
             for writers in WRITERS:
@@ -152,8 +163,13 @@ def main() -> None:
                 seconds = max(r.finished for r in results) - min(r.started for r in results)
                 latencies = [ms for r in results for ms in r.latencies_ms]
                 table.add_row(
-                    name, str(writers), f"{total:,}", f"{seconds:.2f}", f"{total / seconds:,.0f}",
-                    f"{statistics.median(latencies):.3f}", f"{percentile(latencies, 0.99):.3f}",
+                    name,
+                    str(writers),
+                    f"{total:,}",
+                    f"{seconds:.2f}",
+                    f"{total / seconds:,.0f}",
+                    f"{statistics.median(latencies):.3f}",
+                    f"{percentile(latencies, 0.99):.3f}",
                     str(sum(r.dropped for r in results)),
                 )
         console.print(table)
