@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from ._columns import COLUMNS
 from ._filters import as_epoch, check_limit
 from .record import RequestRecord
 
@@ -70,24 +71,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_COLUMNS = (
-    "id",
-    "timestamp",
-    "model",
-    "mode",
-    "stream",
-    "source",
-    "tokens_before",
-    "tokens_after",
-    "tokens_saved",
-    "prompt_tokens",
-    "completion_tokens",
-    "cached_tokens",
-    "estimated_savings_usd",
-    "error_type",
-    "stable_prefix_hash",
-    "record",
-)
+_COLUMNS = COLUMNS
 _INSERT = (
     f"INSERT INTO {TABLE} ({', '.join(_COLUMNS)}) "
     f"VALUES ({', '.join('%s' for _ in _COLUMNS)}) ON CONFLICT (id) DO NOTHING"

@@ -15,6 +15,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
+from ._columns import COLUMNS
 from ._filters import as_epoch, check_limit
 from .record import RequestRecord
 
@@ -48,24 +49,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 DEFAULT_TIMEOUT = 2.0  # seconds a write waits for another writer before it is dropped
 
-_COLUMNS = (
-    "id",
-    "timestamp",
-    "model",
-    "mode",
-    "stream",
-    "source",
-    "tokens_before",
-    "tokens_after",
-    "tokens_saved",
-    "prompt_tokens",
-    "completion_tokens",
-    "cached_tokens",
-    "estimated_savings_usd",
-    "error_type",
-    "stable_prefix_hash",
-    "record",
-)
+_COLUMNS = COLUMNS
 _INSERT = (
     f"INSERT OR REPLACE INTO requests ({', '.join(_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
