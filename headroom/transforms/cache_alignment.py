@@ -22,6 +22,7 @@ from .base import TransformContext
 from .dynamic_values import find_dynamic_values
 
 NAME = "cache_alignment"
+WINDOW_MARKER_PREFIX = "[headroom: "  # the rolling window's marker message starts so
 CONTEXT_OPEN = "[Context: "
 _CONTEXT_BLOCK = re.compile(r"\n\n\[Context: (?P<body>[^\n]*)\]\Z")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
@@ -113,11 +114,16 @@ def apply(messages: list[Any], ctx: TransformContext) -> tuple[list[Any], Transf
 
 
 def _leading_system(messages: Sequence[Any]) -> list[Any]:
+    """The contents of the leading system prompts; the rolling window's marker, which sits
+    right after them and changes when the window slides, is not part of the prefix."""
     lead = []
     for message in messages:
         if role_of(message) not in SYSTEM_ROLES:
             break
-        lead.append(message.get("content"))
+        content = message.get("content")
+        if isinstance(content, str) and content.startswith(WINDOW_MARKER_PREFIX):
+            break
+        lead.append(content)
     return lead
 
 

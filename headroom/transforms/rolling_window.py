@@ -27,10 +27,11 @@ from ..errors import HeadroomBudgetError
 from ..plan import TransformResult
 from ..tokens import message_tokens, messages_tokens
 from .base import TransformContext
+from .cache_alignment import WINDOW_MARKER_PREFIX
 
 NAME = "rolling_window"
 STEPS_PER_BUDGET = 8
-MARKER_PREFIX = "[headroom: "
+MARKER_PREFIX = WINDOW_MARKER_PREFIX
 
 # compress(aligned messages, harder_from_tokens) -> compressed messages
 Compressor = Callable[[list[Any], int], list[Any]]

@@ -282,3 +282,11 @@ def test_recall_brings_back_what_a_later_question_names() -> None:
     assert plan.messages[-1]["role"] == "tool" and '"Bytes":1555' in plan.messages[-1]["content"]
     assert plan.messages[-2]["tool_calls"][0]["function"]["name"] == "sql"
     assert plan.messages[:5] == Headroom().simulate(messages[:5]).messages
+
+
+def test_window_marker_is_not_part_of_the_stable_prefix() -> None:
+    engine = Headroom(model_context_limits={"small": 20000})
+    fewer = engine.simulate(long_chat(40, 120), model="small", output_buffer_tokens=1000)
+    more = engine.simulate(long_chat(58, 120), model="small", output_buffer_tokens=1000)
+    assert 0 < fewer.dropped_messages < more.dropped_messages
+    assert fewer.stable_prefix_hash == more.stable_prefix_hash
