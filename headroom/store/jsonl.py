@@ -13,12 +13,15 @@ import fcntl
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from ._filters import as_epoch, check_limit, select
 from .record import RequestRecord, summarize
+
+LOCK_TIMEOUT = 2.0  # seconds a write waits for another process's lock before it is dropped
 
 
 def path_from_url(url: str) -> str:
@@ -43,6 +46,7 @@ class JSONLStore:
         self.url = url
         self.path = path_from_url(url)
         self.skipped_lines = 0
+        self.lock_timeout = LOCK_TIMEOUT
         self._lock = threading.Lock()
 
     def write(self, record: RequestRecord) -> None:
@@ -56,7 +60,7 @@ class JSONLStore:
         try:
             # The lock makes the torn-line check exact against other Headroom writers; the
             # append itself is one O_APPEND write, so lines never interleave either way.
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            _lock_within(fd, self.lock_timeout, self.path)
             if _ends_torn(fd):  # a crash left half a line: start ours on a fresh one
                 data = b"\n" + data
             written = os.write(fd, data)
@@ -110,6 +114,22 @@ class JSONLStore:
 
     def close(self) -> None:
         pass
+
+
+def _lock_within(fd: int, timeout: float, path: str) -> None:
+    """Take the exclusive lock, waiting at most ``timeout`` seconds: a lock some other program
+    holds forever must cost one dropped record, never a hung request."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"{path} stayed locked by another process for {timeout:g} s"
+                ) from None
+            time.sleep(0.005)
 
 
 def _ends_torn(fd: int) -> bool:
