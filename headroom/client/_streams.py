@@ -138,6 +138,16 @@ class HeadroomStream(_RecordingStream):
     def __enter__(self) -> HeadroomStream:
         return self
 
+    def __del__(self) -> None:
+        """Abandoned before its generator ever ran (a started one records on GeneratorExit):
+        hang up on the provider and record what was seen, once."""
+        try:
+            if not self._call.recorded:
+                self._close_upstream()
+                self._finish(None)
+        except Exception:  # noqa: BLE001, S110 - a finalizer must never raise
+            pass
+
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
@@ -183,6 +193,15 @@ class AsyncHeadroomStream(_RecordingStream):
 
     async def __aenter__(self) -> AsyncHeadroomStream:
         return self
+
+    def __del__(self) -> None:
+        """Abandoned before its generator ever ran: record what was seen, once (closing the
+        provider's stream needs an event loop, which a finalizer may not have)."""
+        try:
+            if not self._call.recorded:
+                self._finish(None)
+        except Exception:  # noqa: BLE001, S110 - a finalizer must never raise
+            pass
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
