@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from .cli_input import InputError, count_lines, iter_jsonl, load_request_file
 from .engine import Headroom
@@ -103,9 +104,16 @@ def simulate(
         _out().print(f"Wrote the {plan.mode}d request to {out}")
 
 
+def printable(text: str) -> Text:
+    """A name taken from the request, printed as is: no rich markup, and anything UTF-8
+    cannot encode (lone surrogates from odd input) as U+FFFD, so printing never fails."""
+    return Text("".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text))
+
+
 def _print_plan(plan: Plan, console: Console) -> None:
     pct = 100.0 * plan.tokens_saved / plan.tokens_before if plan.tokens_before else 0.0
-    summary = Table(title=f"Plan for {plan.model} ({plan.mode})", show_header=False)
+    title = printable(f"Plan for {plan.model} ({plan.mode})")
+    summary = Table(title=title, show_header=False)
     summary.add_column("what")
     summary.add_column("value", justify="right")
     for label, value in (
@@ -144,7 +152,7 @@ def _print_plan(plan: Plan, console: Console) -> None:
         tools.add_column("tool")
         tools.add_column("tokens", justify="right")
         for name, tokens in sorted(plan.waste.by_tool.items(), key=lambda kv: -kv[1]):
-            tools.add_row(name, f"{tokens:,}")
+            tools.add_row(printable(name), f"{tokens:,}")
         console.print(tools)
 
 

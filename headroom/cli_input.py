@@ -74,6 +74,8 @@ def load_request_file(path: Path) -> LoggedRequest:
     except json.JSONDecodeError as exc:
         reason = exc.msg.removesuffix(" at")
         raise InputError(f"{path}: not valid JSON ({reason}, line {exc.lineno})") from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{path}: not valid JSON ({_unreadable(exc)})") from None
     try:
         return parse_request(value)
     except InputError as exc:
@@ -106,10 +108,21 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, LoggedRequest | InputError]]:
                 reason = exc.msg.removesuffix(" at")
                 yield number, InputError(f"not valid JSON ({reason}, column {exc.colno})")
                 continue
+            except (ValueError, RecursionError) as exc:
+                yield number, InputError(f"not valid JSON ({_unreadable(exc)})")
+                continue
             try:
                 yield number, parse_request(value)
             except InputError as exc:
                 yield number, exc
+
+
+def _unreadable(exc: ValueError | RecursionError) -> str:
+    """Why Python's JSON parser gave up on text that may be valid JSON (too deep, a number
+    with too many digits)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return str(exc).split(";", 1)[0]
 
 
 def count_lines(path: Path) -> int:

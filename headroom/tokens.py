@@ -115,8 +115,45 @@ def _part_tokens(part: object, info: ModelInfo) -> int:
 def _as_text(value: object) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    except (TypeError, ValueError, RecursionError):
-        return str(value)
+    except RecursionError:
+        return _deep_text(value)
+    except (TypeError, ValueError):
+        try:
+            return str(value)
+        except RecursionError:
+            return _deep_text(value)
+
+
+def _deep_text(value: object) -> str:
+    """Brackets and leaves of a structure too deep for json.dumps or repr, walked without
+    recursion (each container once, so a cycle ends): an estimate that never crashes."""
+    out: list[str] = []
+    stack: list[tuple[bool, object]] = [(False, value)]
+    seen: set[int] = set()
+    while stack:
+        closing, item = stack.pop()
+        if closing:
+            out.append(str(item))
+            continue
+        if isinstance(item, (list, tuple, Mapping)):
+            if id(item) in seen:
+                out.append("...")
+                continue
+            seen.add(id(item))
+            is_map = isinstance(item, Mapping)
+            out.append("{" if is_map else "[")
+            stack.append((True, "}" if is_map else "]"))
+            children: list[object] = (
+                [x for kv in item.items() for x in kv] if isinstance(item, Mapping) else list(item)
+            )
+            stack.extend((False, child) for child in reversed(children))
+        elif isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, (int, float, bool, type(None))):
+            out.append(repr(item))
+        else:
+            out.append(f"<{type(item).__name__}>")
+    return " ".join(out)
 
 
 def tool_call_tokens(tool_calls: object, info: ModelInfo) -> int:
