@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from headroom import generate_report
-from headroom.store import open_store
+from headroom.store import RequestRecord, open_store
 
 from .chromium import Chromium, chromium_path
 from .conftest import ATTR_TOOL, IMG_MODEL, SCRIPT_TOOL
@@ -100,3 +100,33 @@ def test_empty_store_report_renders(browser: Chromium, tmp_path: Path) -> None:
     assert "No data yet" in browser.evaluate("document.body.innerText")
     assert browser.evaluate("document.querySelectorAll('svg[data-chart]').length") == 0
     browser.screenshot(tmp_path / "empty.png")
+
+
+JS_URL = "javascript:alert(3)"
+
+
+def test_javascript_urls_in_any_stored_string_never_become_links(
+    browser: Chromium, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'js.db'}"
+    store = open_store(url)
+    store.write(
+        RequestRecord(
+            model=JS_URL, mode="optimize", source=JS_URL, error_type=JS_URL,
+            tokens_before=4000, tokens_after=1000, tokens_saved=3000,
+            transforms={JS_URL: 3000}, tool_tokens={JS_URL: 2500, "a'onmouseover='alert(4)": 10},
+            waste={"oversized_tool_output": 2500}, prefix_hash=JS_URL,
+            stable_prefix_hash=JS_URL, context_window=128000,
+        )
+    )
+    store.close()
+    report = generate_report(url, tmp_path / "js.html")
+    run = browser.open(report)
+    assert run.dialogs == [] and run.errors == []
+    links = browser.evaluate(
+        "Array.from(document.querySelectorAll('[href],[src],[action],[formaction]'))"
+        ".map(e => e.getAttribute('href') || e.getAttribute('src') || '')"
+    )
+    assert not any(str(link).strip().lower().startswith("javascript:") for link in links)
+    assert browser.evaluate("document.querySelectorAll('[onmouseover]').length") == 0
+    assert JS_URL in browser.evaluate("document.body.innerText")
