@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 from headroom import Headroom, HeadroomBudgetError, Plan
 from headroom.conversation import SYSTEM_ROLES, protected_start, role_of
+from headroom.plan_alignment import is_inserted
 from headroom.recording import record_from_plan
 from headroom.transforms import cache_alignment, tool_output
 from headroom.transforms.json_compress import is_json_document, parse_json
 from headroom.transforms.recall import is_recall_message
-from headroom.transforms.rolling_window import MARKER_PREFIX
 
 from .strategies import conversations, engine_settings, malformed_json
 
@@ -38,18 +38,6 @@ def optimize(messages: list[Any], cfg: dict[str, Any]) -> Plan | None:
         return None
 
 
-def inserted(message: Any) -> bool:
-    """Messages Headroom adds: the window's marker and recall units."""
-    if is_recall_message(message):
-        return True
-    content = message.get("content") if isinstance(message, dict) else None
-    return (
-        role_of(message) == "system"
-        and isinstance(content, str)
-        and content.startswith(MARKER_PREFIX)
-    )
-
-
 def canonical(messages: list[Any]) -> str:
     return json.dumps(messages, sort_keys=True, ensure_ascii=False)
 
@@ -62,7 +50,7 @@ def test_1_human_content_is_never_changed(messages: list[Any], cfg: dict[str, An
     originals = {id(m): i for i, m in enumerate(messages)}
     positions = []
     for message in plan.messages:
-        if role_of(message) in ("user", "assistant") and not inserted(message):
+        if role_of(message) in ("user", "assistant") and not is_inserted(message):
             assert id(message) in originals, "a user or assistant message was rewritten"
             positions.append(originals[id(message)])
     assert positions == sorted(positions), "human messages were reordered"

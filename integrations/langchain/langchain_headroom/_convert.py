@@ -22,8 +22,7 @@ from langchain_core.messages import (
 )
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from headroom.transforms.recall import is_recall_message
-from headroom.transforms.rolling_window import MARKER_PREFIX
+from headroom.plan_alignment import align
 
 
 def to_canonical(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
@@ -64,52 +63,6 @@ def openai_tools(tools: object) -> list[dict[str, Any]] | None:
         except Exception:  # noqa: BLE001 - a provider-specific tool: count without it
             continue
     return result or None
-
-
-def is_inserted(message: Mapping[str, Any]) -> bool:
-    """True for messages the engine adds: the rolling window's marker and recall units."""
-    if is_recall_message(message):
-        return True
-    content = message.get("content")
-    return (
-        message.get("role") == "system"
-        and isinstance(content, str)
-        and content.startswith(MARKER_PREFIX)
-    )
-
-
-def _same_slot(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
-    """Whether ``after`` can be ``before`` with its content rewritten."""
-    return all(before.get(k) == after.get(k) for k in ("role", "tool_call_id", "tool_calls"))
-
-
-def align(inputs: Sequence[Mapping[str, Any]], outputs: Sequence[Any]) -> list[int | None]:
-    """For each planned message, the index of the input it came from, or None if inserted.
-
-    The engine keeps order, returns unchanged messages as the same objects and rewrites only
-    content, so identity anchors the match and role and tool call ids pin down each rewritten
-    message between two anchors."""
-    position = {id(message): i for i, message in enumerate(inputs)}
-    anchors = [position.get(id(message)) for message in outputs]
-    result: list[int | None] = []
-    cursor = 0
-    for index, message in enumerate(outputs):
-        anchor = anchors[index]
-        if anchor is not None and anchor >= cursor:
-            result.append(anchor)
-            cursor = anchor + 1
-            continue
-        if not isinstance(message, Mapping) or is_inserted(message):
-            result.append(None)
-            continue
-        limit = next(
-            (a for a in anchors[index + 1 :] if a is not None and a >= cursor), len(inputs)
-        )
-        match = next((k for k in range(cursor, limit) if _same_slot(inputs[k], message)), None)
-        result.append(match)
-        if match is not None:
-            cursor = match + 1
-    return result
 
 
 def from_canonical(message: Mapping[str, Any], original: BaseMessage | None) -> BaseMessage:

@@ -26,8 +26,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from headroom.transforms.recall import is_recall_message
-from headroom.transforms.rolling_window import MARKER_PREFIX
+from headroom.plan_alignment import align
 
 # LlamaIndex roles that OpenAI's API knows under another name.
 _ROLE_ALIASES = {"chatbot": "assistant", "model": "assistant"}
@@ -131,52 +130,6 @@ def _image_url(block: ImageBlock) -> str:
         mimetype = block.image_mimetype or "image/png"
         return f"data:{mimetype};base64,{block.image.decode('ascii', 'ignore')}"
     return ""
-
-
-def is_inserted(message: Mapping[str, Any]) -> bool:
-    """True for messages the engine adds: the rolling window's marker and recall units."""
-    if is_recall_message(message):
-        return True
-    content = message.get("content")
-    return (
-        message.get("role") == "system"
-        and isinstance(content, str)
-        and content.startswith(MARKER_PREFIX)
-    )
-
-
-def _same_slot(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
-    """Whether ``after`` can be ``before`` with its content rewritten."""
-    keys = ("role", "tool_call_id", "name", "tool_calls")
-    return all(before.get(key) == after.get(key) for key in keys)
-
-
-def align(inputs: Sequence[Mapping[str, Any]], outputs: Sequence[Any]) -> list[int | None]:
-    """For each planned message, the index of the input message it came from, or None when
-    the engine inserted it. The engine keeps order, keeps unchanged messages as the same
-    objects and rewrites only content, so identity anchors the match and role, tool call id
-    and name pin down each rewritten message between two anchors."""
-    position = {id(message): i for i, message in enumerate(inputs)}
-    anchors = [position.get(id(message)) for message in outputs]
-    result: list[int | None] = []
-    cursor = 0
-    for index, message in enumerate(outputs):
-        anchor = anchors[index]
-        if anchor is not None and anchor >= cursor:
-            result.append(anchor)
-            cursor = anchor + 1
-            continue
-        if not isinstance(message, Mapping) or is_inserted(message):
-            result.append(None)
-            continue
-        limit = next(
-            (a for a in anchors[index + 1 :] if a is not None and a >= cursor), len(inputs)
-        )
-        match = next((k for k in range(cursor, limit) if _same_slot(inputs[k], message)), None)
-        result.append(match)
-        if match is not None:
-            cursor = match + 1
-    return result
 
 
 def from_canonical(message: Mapping[str, Any], original: ChatMessage | None) -> ChatMessage:
