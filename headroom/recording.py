@@ -58,32 +58,30 @@ def record_from_plan(
     content: dict[str, Any] | None = None,
 ) -> RequestRecord:
     """The metrics record for one request that was planned by the engine."""
-    prompt, completion, cached = usage_numbers(usage)
-    return RequestRecord(
-        model=plan.model,
-        mode=plan.mode,
-        stream=stream,
+    record = record_without_plan(
+        plan.model,
+        plan.mode,
         source=source,
-        tokens_before=plan.tokens_before,
-        tokens_after=plan.tokens_after,
-        tokens_saved=plan.tokens_saved,
-        transforms=plan.savings_by_transform(),
-        waste=dict(plan.waste.by_category),
-        tool_tokens=dict(plan.waste.by_tool),
-        stable_prefix_hash=plan.stable_prefix_hash,
-        prefix_hash=plan.prefix_hash,
-        context_window=plan.context_window,
-        messages_count=len(plan.messages),
-        dropped_messages=plan.dropped_messages,
-        estimated_savings_usd=plan.estimated_savings,
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        cached_tokens=cached,
-        headroom_ms=round(headroom_ms, 4),
-        upstream_ms=None if upstream_ms is None else round(upstream_ms, 4),
+        stream=stream,
+        usage=usage,
+        headroom_ms=headroom_ms,
+        upstream_ms=upstream_ms,
         error_type=error_type,
         content=content,
     )
+    record.tokens_before = plan.tokens_before
+    record.tokens_after = plan.tokens_after
+    record.tokens_saved = plan.tokens_saved
+    record.transforms = plan.savings_by_transform()
+    record.waste = dict(plan.waste.by_category)
+    record.tool_tokens = dict(plan.waste.by_tool)
+    record.stable_prefix_hash = plan.stable_prefix_hash
+    record.prefix_hash = plan.prefix_hash
+    record.context_window = plan.context_window
+    record.messages_count = len(plan.messages)
+    record.dropped_messages = plan.dropped_messages
+    record.estimated_savings_usd = plan.estimated_savings
+    return record
 
 
 class Recorder:
