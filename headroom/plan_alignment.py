@@ -9,12 +9,13 @@ message between two anchors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from .transforms.recall import is_recall_message
 from .transforms.rolling_window import MARKER_PREFIX
 
+T = TypeVar("T")
 _SLOT_KEYS = ("role", "tool_call_id", "name", "tool_calls")
 
 
@@ -59,3 +60,22 @@ def align(inputs: Sequence[Mapping[str, Any]], outputs: Sequence[Any]) -> list[i
         if match is not None:
             cursor = match + 1
     return result
+
+
+def rebuild(
+    originals: Sequence[T],
+    canonical: Sequence[Mapping[str, Any]],
+    planned: Sequence[Any],
+    convert: Callable[[Any, T | None], T],
+) -> list[T]:
+    """A framework's messages for ``planned`` (the engine's output for ``canonical``, the
+    canonical form of ``originals``): an unchanged message is its original object, any other
+    is ``convert(planned message, the original it came from or None)``."""
+    out: list[T] = []
+    for message, source in zip(planned, align(canonical, planned), strict=True):
+        original = originals[source] if source is not None else None
+        if original is not None and source is not None and message is canonical[source]:
+            out.append(original)
+        else:
+            out.append(convert(message, original))
+    return out

@@ -14,11 +14,12 @@ from llama_index.core.base.llms.types import (
     TextBlock,
     ToolCallBlock,
 )
-from llama_index.llms.headroom.messages import align, rebuild, to_canonical
+from llama_index.llms.headroom.messages import rebuild, to_canonical
 from llama_index.llms.openai.utils import to_openai_message_dicts
 from openai.types.chat import ChatCompletionMessageToolCall
 
 from headroom import Headroom, count_tokens
+from headroom.plan_alignment import align
 
 
 def big_json(n: int = 80) -> str:

@@ -7,9 +7,10 @@ import json
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
-from llama_index.llms.headroom.messages import align, rebuild, to_canonical
+from llama_index.llms.headroom.messages import rebuild, to_canonical
 
 from headroom import Headroom, HeadroomBudgetError
+from headroom.plan_alignment import align
 
 words = st.lists(
     st.sampled_from(["order", "ship", "refund", "item", "42", "#7", "ACME"]),

@@ -22,7 +22,7 @@ from langchain_core.messages import (
 )
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from headroom.plan_alignment import align
+from headroom.plan_alignment import rebuild as rebuild_messages
 
 
 def to_canonical(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
@@ -103,14 +103,7 @@ def rebuild(
     planned: Sequence[Any],
 ) -> list[BaseMessage]:
     """The LangChain messages for ``planned`` (the engine's output for ``canonical``)."""
-    out: list[BaseMessage] = []
-    for message, source in zip(planned, align(canonical, planned), strict=True):
-        original = originals[source] if source is not None else None
-        if original is not None and message is canonical[source]:  # type: ignore[index]
-            out.append(original)
-        else:
-            out.append(from_canonical(message, original))
-    return out
+    return rebuild_messages(originals, canonical, planned, from_canonical)
 
 
 def same_messages(a: Sequence[Any], b: Sequence[Any]) -> bool:

@@ -26,7 +26,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from headroom.plan_alignment import align
+from headroom.plan_alignment import rebuild as rebuild_messages
 
 # LlamaIndex roles that OpenAI's API knows under another name.
 _ROLE_ALIASES = {"chatbot": "assistant", "model": "assistant"}
@@ -184,11 +184,4 @@ def rebuild(
     planned: Sequence[Any],
 ) -> list[ChatMessage]:
     """The ChatMessages for ``planned`` (the engine's output for ``canonical``)."""
-    out: list[ChatMessage] = []
-    for message, source in zip(planned, align(canonical, planned), strict=True):
-        original = originals[source] if source is not None else None
-        if original is not None and message is canonical[source]:  # type: ignore[index]
-            out.append(original)
-        else:
-            out.append(from_canonical(message, original))
-    return out
+    return rebuild_messages(originals, canonical, planned, from_canonical)
