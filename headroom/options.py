@@ -42,6 +42,11 @@ class ToolProfile(BaseModel):
     keep_signals: bool = Field(
         True, description="keep array items and lines with errors, outliers or question terms"
     )
+    reference_repeats: bool = Field(
+        True,
+        description="send a repeated JSON object or array once; later copies become a"
+        " reference to the first",
+    )
 
     @property
     def array_threshold(self) -> int:

@@ -3,7 +3,8 @@
 Only tool (and legacy function) messages with string content are touched. JSON is minified
 losslessly first; above the profile's size threshold it is shrunk with every cut marked in the
 JSON itself, and ``<headroom:tool_digest sha256="...">`` (the digest of the original) is
-appended. Malformed JSON is returned unchanged byte for byte in every mode; plain text (logs,
+appended; an object repeated in the document is sent once, later copies referring to it.
+Malformed JSON is returned unchanged byte for byte in every mode; plain text (logs,
 listings) too, unless the profile opts it into line-aware shortening or the rolling window
 compresses harder because the request does not fit. Output whose compressed form would not be
 smaller, or that Headroom already compressed, is returned unchanged. Results are memoised by
@@ -31,6 +32,7 @@ from ..plan import TransformResult
 from ..tokens import REPLY_PRIMING_TOKENS, count_text, message_tokens
 from .base import TransformContext
 from .json_compress import Shrinker, dumps_min, is_json_document, parse_json
+from .json_references import reference_repeats
 from .text_compress import shorten_lines
 
 NAME = "tool_output_compression"
@@ -135,7 +137,10 @@ def _compress_json(
         return minified
     shrinker = Shrinker(profile, terms)
     shrunk = shrinker.shrink(document)
-    if not shrinker.stats.changed:
+    repeats = 0
+    if profile.reference_repeats:
+        shrunk, repeats = reference_repeats(shrunk)
+    if not shrinker.stats.changed and not repeats:
         return minified
     compact = dumps_min(shrunk)
     if compact is None:

@@ -1,0 +1,63 @@
+"""Repeated objects in JSON tool output, sent once.
+
+API responses repeat whole sub-objects: every GitHub issue carries its author's ``user`` object
+with a dozen URLs, every search hit its ``repository`` with its ``owner``, every workflow run
+its ``repository`` twice. Each repeat after the first becomes ``{"__headroom_same_as":
+"$[0].user"}``, a JSONPath to the first occurrence in the document as sent, so nothing is lost:
+the value is still in the request, once. Small values (under ``MIN_CHARS`` when minified) are
+left alone, since a reference would not be much shorter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+SAME_AS_KEY = "__headroom_same_as"
+MIN_CHARS = 100
+MAX_DEPTH = 6  # repeats deeper than this are rare and each level costs one more serialisation
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def reference_repeats(document: Any) -> tuple[Any, int]:
+    """(the document with every repeated object or array after its first occurrence replaced
+    by a reference, how many were replaced). Containers are visited in document order, so the
+    first occurrence is always the one kept, and the result is deterministic."""
+    walker = _Walker()
+    return walker.walk(document, "$", 0), walker.replaced
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.first_path: dict[str, str] = {}
+        self.replaced = 0
+
+    def walk(self, node: Any, path: str, depth: int) -> Any:
+        if not isinstance(node, (dict, list)) or not node:
+            return node
+        if 1 <= depth <= MAX_DEPTH:
+            key = _serialised(node)
+            if key is not None and len(key) >= MIN_CHARS:
+                first = self.first_path.get(key)
+                if first is not None:
+                    self.replaced += 1
+                    return {SAME_AS_KEY: first}
+                self.first_path[key] = path
+        if isinstance(node, dict):
+            return {k: self.walk(v, _child_path(path, k), depth + 1) for k, v in node.items()}
+        return [self.walk(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node)]
+
+
+def _serialised(node: Any) -> str | None:
+    try:
+        return _ENCODER.encode(node)
+    except (ValueError, RecursionError, TypeError):
+        return None
+
+
+def _child_path(path: str, key: str) -> str:
+    if _IDENTIFIER.match(key):
+        return f"{path}.{key}"
+    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
