@@ -1,14 +1,16 @@
 """Line-aware shortening of plain text (logs, listings, long multi-line strings).
 
-Keeps the first and last lines, every line with an error or warning signal, and every line with
-a distinctive term of the user's question; each run of omitted lines becomes one visible
-``[headroom: N lines omitted]`` line. Nothing is rewritten: kept lines are kept verbatim.
+Keeps the first and last lines, every line with an error or warning signal, every line with
+a distinctive term of the user's question, lines of a rare shape in a uniform log and the
+numeric extremes of a column listing (see line_signals); each run of omitted lines becomes one
+visible ``[headroom: N lines omitted]`` line. Nothing is rewritten: kept lines are kept verbatim.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .line_signals import numeric_extreme_lines, rare_shape_lines
 from .signals import question_hits, signal_tiers
 
 
@@ -31,6 +33,8 @@ def shorten_lines(
         for tier in signal_tiers(lines):
             keep.update(tier)
         keep.update(question_hits(lines, terms, max_keep=min(40, max(5, len(lines) // 20))))
+        keep.update(rare_shape_lines(lines))
+        keep.update(numeric_extreme_lines(lines))
     if len(keep) >= len(lines) - 1:
         return None
     out: list[str] = []
