@@ -1,6 +1,6 @@
 """Headroom's engine on the shared agent workloads: quality, speed and prompt-cache economics.
 
-    python bench/run.py [--filter TEXT]
+    python bench/run.py [--filter TEXT] [--tool-profiles JSON]
 
 Prints one table per question: what was saved and kept (every needle, every request within
 gpt-4o's window with a 4,000-token output buffer), how long the engine took (cold, against one
@@ -80,7 +80,9 @@ def replay_points(messages: list[Any]) -> list[int]:
     return points
 
 
-def session_economics(request: dict[str, Any]) -> dict[str, float]:
+def session_economics(
+    request: dict[str, Any], profiles: dict[str, Any] | None = None
+) -> dict[str, float]:
     """Replay the agent loop with and without Headroom through a simulated prefix cache.
 
     Besides the hit rate (cached / prompt tokens), ``reuse`` is the share of each previous
@@ -100,6 +102,8 @@ def session_economics(request: dict[str, Any]) -> dict[str, float]:
             "opt_prev",
             "plain_reused",
             "opt_reused",
+            "plain_hits",
+            "opt_hits",
         ),
         0,
     )
@@ -111,7 +115,7 @@ def session_economics(request: dict[str, Any]) -> dict[str, float]:
         plain_cached = plain_cache.cached_tokens(
             {"model": model, "messages": prefix, "tools": tools}, plain_tokens
         )
-        plan = engine.simulate(prefix, model=model, tools=tools)
+        plan = engine.simulate(prefix, model=model, tools=tools, tool_profiles=profiles)
         opt_cached = opt_cache.cached_tokens(
             {"model": model, "messages": plan.messages, "tools": tools}, plan.tokens_after
         )
@@ -119,6 +123,8 @@ def session_economics(request: dict[str, Any]) -> dict[str, float]:
         totals["plain_cached"] += plain_cached
         totals["opt_prompt"] += plan.tokens_after
         totals["opt_cached"] += opt_cached
+        totals["plain_hits"] += 1 if plain_cached else 0
+        totals["opt_hits"] += 1 if opt_cached else 0
         # Reuse counts only where the previous request was long enough to be cached at all.
         if plain_before >= 1024:
             totals["plain_prev"] += plain_before
@@ -129,6 +135,8 @@ def session_economics(request: dict[str, Any]) -> dict[str, float]:
         plain_before, opt_before = plain_tokens, plan.tokens_after
     return {
         "requests": len(replay_points(messages)),
+        "plain_hits": totals["plain_hits"],
+        "opt_hits": totals["opt_hits"],
         "plain_hit": totals["plain_cached"] / max(totals["plain_prompt"], 1),
         "opt_hit": totals["opt_cached"] / max(totals["opt_prompt"], 1),
         "plain_reuse": totals["plain_reused"] / totals["plain_prev"] if totals["plain_prev"] else 1,
@@ -141,7 +149,15 @@ def session_economics(request: dict[str, Any]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--filter", default="", help="only workloads whose name contains this")
+    parser.add_argument(
+        "--tool-profiles",
+        type=json.loads,
+        default=None,
+        help="tool profiles as JSON, e.g. "
+        '\'{"*": {"text_lines": true, "shorten_arrays_over": 20}}\'',
+    )
     args = parser.parse_args()
+    profiles = args.tool_profiles
     files = sorted(p for p in WORKLOADS.glob("*.json") if args.filter in p.stem)
     if not files:
         sys.exit(f"no workloads found in {WORKLOADS}")
@@ -169,6 +185,8 @@ def main() -> None:
         "requests",
         "hit rate unchanged",
         "hit rate optimized",
+        "requests hit unchanged",
+        "requests hit optimized",
         "prefix reuse unchanged",
         "prefix reuse optimized",
         "cost unchanged $",
@@ -186,7 +204,10 @@ def main() -> None:
         engine = cold_engine()
         start = time.perf_counter()
         plan = engine.simulate(
-            request["messages"], model=request["model"], tools=request.get("tools")
+            request["messages"],
+            model=request["model"],
+            tools=request.get("tools"),
+            tool_profiles=profiles,
         )
         cold = time.perf_counter() - start
         clear_cache()
@@ -195,9 +216,16 @@ def main() -> None:
             *json.loads(json.dumps(request["messages"])),
             {"role": "user", "content": "Thanks. One more question about that."},
         ]
-        engine.simulate(request["messages"], model=request["model"], tools=request.get("tools"))
+        engine.simulate(
+            request["messages"],
+            model=request["model"],
+            tools=request.get("tools"),
+            tool_profiles=profiles,
+        )
         start = time.perf_counter()
-        engine.simulate(grown, model=request["model"], tools=request.get("tools"))
+        engine.simulate(
+            grown, model=request["model"], tools=request.get("tools"), tool_profiles=profiles
+        )
         warm = time.perf_counter() - start
         missing = needles_missing(plan.messages, workload["needles"])
         missing_total += missing
@@ -219,13 +247,15 @@ def main() -> None:
             f"{warm * 1000:.2f}",
         )
         if len(replay_points(request["messages"])) > 1:
-            econ = session_economics(request)
+            econ = session_economics(request, profiles)
             econ_rows.append(econ)
             sessions.add_row(
                 path.stem[:44],
                 str(econ["requests"]),
                 f"{econ['plain_hit']:.1%}",
                 f"{econ['opt_hit']:.1%}",
+                str(econ["plain_hits"]),
+                str(econ["opt_hits"]),
                 f"{econ['plain_reuse']:.1%}",
                 f"{econ['opt_reuse']:.1%}",
                 f"{econ['plain_cost']:.4f}",
@@ -251,6 +281,10 @@ def main() -> None:
     if econ_rows:
         worse = sum(1 for e in econ_rows if e["opt_hit"] < e["plain_hit"])
         summary.add_row("sessions with a lower hit rate than unchanged", str(worse))
+        summary.add_row(
+            "sessions with fewer requests served from the cache than unchanged",
+            str(sum(1 for e in econ_rows if e["opt_hits"] < e["plain_hits"])),
+        )
         summary.add_row(
             "sessions with a lower prefix reuse than unchanged",
             str(sum(1 for e in econ_rows if e["opt_reuse"] < e["plain_reuse"])),
