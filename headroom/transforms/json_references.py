@@ -61,3 +61,48 @@ def _child_path(path: str, key: str) -> str:
     if _IDENTIFIER.match(key):
         return f"{path}.{key}"
     return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+
+
+_STEP = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
+
+
+def expand_references(document: Any) -> Any:
+    """The document with every reference replaced by a copy of what it points to: what the
+    output held before the repeats were referenced (references that do not resolve stay)."""
+    return _expand(document, document, 0)
+
+
+def _expand(node: Any, root: Any, hops: int) -> Any:
+    if isinstance(node, dict):
+        target = node.get(SAME_AS_KEY) if len(node) == 1 else None
+        if isinstance(target, str) and hops < MAX_DEPTH * 4:
+            found, value = _lookup(root, target)
+            if found:
+                return _expand(value, root, hops + 1)
+        return {k: _expand(v, root, hops) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_expand(v, root, hops) for v in node]
+    return node
+
+
+def _lookup(root: Any, path: str) -> tuple[bool, Any]:
+    if not path.startswith("$"):
+        return False, None
+    node, rest = root, path[1:]
+    while rest:
+        match = _STEP.match(rest)
+        if match is None:
+            return False, None
+        name, index, quoted = match.groups()
+        try:
+            if index is not None:
+                node = node[int(index)] if isinstance(node, list) else None
+            else:
+                key = name if name is not None else json.loads(quoted)
+                node = node[key] if isinstance(node, dict) else None
+        except (IndexError, KeyError, ValueError):
+            return False, None
+        if node is None:
+            return False, None
+        rest = rest[match.end() :]
+    return True, node

@@ -25,7 +25,9 @@ from ..plan import TransformResult
 from ..tokens import message_tokens
 from .base import TransformContext
 from .json_compress import Shrinker, _flat_text, dumps_min, is_json_document, parse_json
+from .json_references import SAME_AS_KEY, expand_references
 from .signals import question_hits
+from .tool_output import DIGEST_TAG
 
 NAME = "recall"
 RECALL_ID_PREFIX = "call_headroom_recall_"
@@ -102,12 +104,24 @@ def _may_mention(original: str, terms: tuple[str, ...]) -> bool:
 def _missing_parts(original: str, compressed: str, terms: tuple[str, ...]) -> list[str]:
     document = parse_json(original)
     if is_json_document(document):
-        return _json_parts(document, compressed, terms)
+        return _json_parts(document, _visible_json(compressed), terms)
     lines = original.split("\n")
     if len(lines) < _MIN_ARRAY:
         return []
     hits = question_hits(lines, terms, max_keep=0)
     return [lines[i] for i in sorted(hits) if lines[i] not in compressed][:MAX_PARTS]
+
+
+def _visible_json(compressed: str) -> str:
+    """What the compressed output shows, with repeated objects written out again, so an item
+    that is there but refers to an earlier copy of its ``user`` counts as shown."""
+    body = compressed.split("\n" + DIGEST_TAG, 1)[0]
+    if SAME_AS_KEY not in body:
+        return compressed
+    document = parse_json(body)
+    if not is_json_document(document):
+        return compressed
+    return dumps_min(expand_references(document)) or compressed
 
 
 def _json_parts(document: Any, compressed: str, terms: tuple[str, ...]) -> list[str]:

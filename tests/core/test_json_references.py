@@ -10,7 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headroom import Headroom
-from headroom.transforms.json_references import MIN_CHARS, SAME_AS_KEY, reference_repeats
+from headroom.transforms.json_references import (
+    MIN_CHARS,
+    SAME_AS_KEY,
+    expand_references,
+    reference_repeats,
+)
 from tests.core.test_transforms import compressed_tool, tool_request
 
 _STEP = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
@@ -101,6 +106,7 @@ def test_references_are_lossless_and_deterministic(parts: list[Any], data: st.Da
     out, replaced = reference_repeats(document)
     assert json.dumps(document) == snapshot
     assert resolve(out, out) == document
+    assert expand_references(out) == document
     assert reference_repeats(document) == (out, replaced)
     if replaced:
         assert len(json.dumps(out)) < len(json.dumps(document))
@@ -126,3 +132,25 @@ def test_a_profile_can_turn_references_off() -> None:
     )
     assert SAME_AS_KEY not in compressed_tool(plan)
     assert json.loads(compressed_tool(plan)) == json.loads(original)
+
+
+def test_recall_sees_items_whose_repeats_became_references() -> None:
+    listing = [
+        {"number": 1000 + i, "title": f"Issue {i}", "user": user(["alice", "bob"][i % 2])}
+        for i in range(60)
+    ]
+    messages = tool_request(json.dumps(listing), "List the open issues.")
+    shown = messages + [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "Back to issue #1003: who filed it?"},
+    ]
+    plan = Headroom().simulate(shown)
+    # issue 1003 is among the first items kept, its user a reference to 1001's: nothing to recall
+    assert plan.messages[-1]["role"] == "user"
+    assert '"number":1003,' in compressed_tool(plan)
+    left_out = messages + [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "Back to issue #1037: who filed it?"},
+    ]
+    plan = Headroom().simulate(left_out)
+    assert plan.messages[-1]["role"] == "tool" and '"number":1037' in plan.messages[-1]["content"]
