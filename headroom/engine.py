@@ -191,10 +191,10 @@ class Headroom:
     # -- helpers -------------------------------------------------------------------------
     @staticmethod
     def _compress(
-        aligned: list[Any], ctx: TransformContext, harder_from_tokens: int | None
+        aligned: list[Any], ctx: TransformContext, harder: tool_output.Harder | None
     ) -> tuple[list[Any], list[TransformResult]]:
         """Tool output compression, then recall of what later questions name."""
-        compressed, compression = tool_output.apply(aligned, ctx, harder_from_tokens)
+        compressed, compression = tool_output.apply(aligned, ctx, harder)
         recalled, recall_result = recall.apply(aligned, compressed, ctx)
         return recalled, [compression, recall_result]
 

@@ -1,11 +1,13 @@
 """Rolling window: bring a request that does not fit back inside the model's window.
 
 Only when the request does not fit. In order, stopping as soon as it fits:
-1. compress harder the tool outputs that arrived once the conversation already held half the
-   budget (information survives where it can; the decision depends only on what came before
-   each output, so it does not change as the chat grows and the prompt cache keeps its prefix);
-2. compress every tool output harder;
-3. drop whole tool-call units, oldest first, then the oldest turns; never a leading system
+1. compress harder the tool outputs that would not have fit when they arrived (the request up
+   to and including each output, earlier outputs in the form chosen for them, is over the
+   budget): usually only the newest, so what was already sent, and cached, stays as it was;
+2. also compress harder every output that arrived once the conversation held half the budget
+   (information survives where it can);
+3. compress every tool output harder;
+4. drop whole tool-call units, oldest first, then the oldest turns; never a leading system
    message, never the last ``keep_turns`` turns; one marker message says what was dropped.
 If the protected part alone still does not fit, ``HeadroomBudgetError`` is raised: a request
 that cannot fit is never sent.
@@ -28,13 +30,14 @@ from ..plan import TransformResult
 from ..tokens import message_tokens, messages_tokens
 from .base import TransformContext
 from .cache_alignment import WINDOW_MARKER_PREFIX
+from .tool_output import Harder
 
 NAME = "rolling_window"
 STEPS_PER_BUDGET = 8
 MARKER_PREFIX = WINDOW_MARKER_PREFIX
 
-# compress(aligned messages, harder_from_tokens) -> compressed messages
-Compressor = Callable[[list[Any], int], list[Any]]
+# compress(aligned messages, which outputs to compress harder) -> compressed messages
+Compressor = Callable[[list[Any], Harder], list[Any]]
 HARDER_SHARE = 0.5
 
 
@@ -61,15 +64,18 @@ def total_tokens(messages: list[Any], ctx: TransformContext) -> int:
 def apply(
     aligned: list[Any], compressed: list[Any], ctx: TransformContext, compress: Compressor
 ) -> WindowOutcome | None:
-    """``compressed`` is the normally compressed request; ``compress(aligned, t)`` compresses
-    harder every tool output that arrives after ``t`` tokens. None when it already fits."""
+    """``compressed`` is the normally compressed request; ``compress(aligned, harder)``
+    compresses harder the tool outputs ``harder`` picks. None when it already fits."""
     before = total_tokens(compressed, ctx)
     if before <= ctx.budget:
         return None
-    harder = compress(aligned, int(ctx.budget * HARDER_SHARE))
-    if total_tokens(harder, ctx) <= ctx.budget:
-        return _outcome(harder, before, ctx, 0, 0, "late outputs compressed harder")
-    hardest = compress(aligned, 0)
+    overflowing = compress(aligned, Harder(over=ctx.budget))
+    if total_tokens(overflowing, ctx) <= ctx.budget:
+        return _outcome(overflowing, before, ctx, 0, 0, "overflowing outputs compressed harder")
+    late = compress(aligned, Harder(from_tokens=int(ctx.budget * HARDER_SHARE), over=ctx.budget))
+    if total_tokens(late, ctx) <= ctx.budget:
+        return _outcome(late, before, ctx, 0, 0, "late outputs compressed harder")
+    hardest = compress(aligned, Harder(from_tokens=0))
     if total_tokens(hardest, ctx) <= ctx.budget:
         return _outcome(hardest, before, ctx, 0, 0, "all outputs compressed harder")
     trimmed, dropped, dropped_tokens = _drop(hardest, ctx)

@@ -17,6 +17,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..conversation import (
@@ -148,24 +149,40 @@ def _compress_json(
     return f"{compact}\n{digest_line(text)}"
 
 
-def apply(
-    messages: list[Any], ctx: TransformContext, harder_from_tokens: int | None = None
-) -> tuple[list[Any], TransformResult]:
-    """Compress every tool output. With ``harder_from_tokens``, an output that arrives once
-    the request before it already holds that many tokens gets the profile's harder form.
+@dataclass(frozen=True)
+class Harder:
+    """Which tool outputs get their profile's harder form when a request does not fit.
 
-    The rolling window asks for that when a request does not fit. The decision depends only
-    on what came before each output, so as a chat grows every output keeps the form it was
-    first sent in, and the provider's prompt cache keeps its prefix.
+    Either rule looks only at what came before an output (and the output itself), so as a
+    chat grows every output keeps the form it was first sent in, and the provider's prompt
+    cache keeps its prefix.
     """
+
+    from_tokens: int | None = None  # outputs arriving once the request holds this many tokens
+    over: int | None = None  # outputs that would have taken the request past this many tokens
+
+    def applies(self, running: int, output_tokens: int) -> bool:
+        late = self.from_tokens is not None and running >= self.from_tokens
+        overflowing = self.over is not None and running + output_tokens > self.over
+        return late or overflowing
+
+
+def apply(
+    messages: list[Any], ctx: TransformContext, harder: Harder | None = None
+) -> tuple[list[Any], TransformResult]:
+    """Compress every tool output; with ``harder``, the outputs it picks get the profile's
+    harder form (the rolling window asks for that when a request does not fit)."""
     calls = tool_names_by_call_id(messages)
     out = list(messages)
     saved = changed = 0
     running = ctx.tool_tokens + REPLY_PRIMING_TOKENS
     for i, message in enumerate(messages):
         if role_of(message) in TOOL_ROLES and isinstance(message.get("content"), str):
-            harder = harder_from_tokens is not None and running >= harder_from_tokens
-            new_message = _compress_message(message, i, messages, calls, ctx, harder)
+            new_message = _compress_message(message, i, messages, calls, ctx, False)
+            if harder is not None and harder.applies(
+                running, message_tokens(new_message, ctx.info)
+            ):
+                new_message = _compress_message(message, i, messages, calls, ctx, True)
             if new_message is not message:
                 saved += message_tokens(message, ctx.info) - message_tokens(new_message, ctx.info)
                 out[i] = new_message

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from headroom import Headroom, HeadroomBudgetError
+from headroom import Headroom, HeadroomBudgetError, count_tokens
 from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values
 from headroom.transforms.json_compress import TRUNCATED_KEY
@@ -290,3 +290,44 @@ def test_window_marker_is_not_part_of_the_stable_prefix() -> None:
     more = engine.simulate(long_chat(58, 120), model="small", output_buffer_tokens=1000)
     assert 0 < fewer.dropped_messages < more.dropped_messages
     assert fewer.stable_prefix_hash == more.stable_prefix_hash
+
+
+def log_chat(outputs: int, lines: int = 400) -> list[dict[str, Any]]:
+    """An agent loop reading one plain-text log per turn (left whole unless it must shrink)."""
+    messages: list[dict[str, Any]] = [{"role": "system", "content": "Be helpful."}]
+    for t in range(outputs):
+        messages.append({"role": "user", "content": f"Read log {t}."})
+        messages.append(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": f"call_{t}",
+                        "type": "function",
+                        "function": {"name": "bash", "arguments": "{}"},
+                    }
+                ],
+            }
+        )
+        log = [
+            f"2025-01-0{t + 1} 10:{i // 60:02d}:{i % 60:02d} INFO worker {i} ok"
+            for i in range(lines)
+        ]
+        messages.append({"role": "tool", "tool_call_id": f"call_{t}", "content": "\n".join(log)})
+        messages.append({"role": "assistant", "content": f"Log {t} is fine."})
+    return messages
+
+
+def test_window_compresses_the_output_that_overflows_and_keeps_what_was_sent() -> None:
+    engine = Headroom(model_context_limits={"small": 24_000})
+    three, four = log_chat(3), log_chat(4)
+    assert count_tokens(three, "small") < 23_000 < count_tokens(four, "small")
+    before = engine.simulate(three, model="small", output_buffer_tokens=1000)
+    after = engine.simulate(four, model="small", output_buffer_tokens=1000)
+    assert before.messages == three, "fits: nothing changes"
+    assert after.fits and after.dropped_messages == 0
+    # what the previous request sent is still sent byte for byte (the cached prefix), and only
+    # the log that did not fit when it arrived is shortened
+    assert after.messages[: len(three)] == three
+    assert "lines omitted]" in after.messages[len(three) + 2]["content"]
