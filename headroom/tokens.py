@@ -10,6 +10,7 @@ only for what is new.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,6 +55,11 @@ class _TextCountCache:
                         self._chars -= len(old)
         return value
 
+    def peek(self, encoding: str, text: str) -> int | None:
+        """The memoised count, or None when ``text`` has not been counted (never tokenizes)."""
+        with self._lock:
+            return self._entries.get((encoding, text))
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
@@ -77,6 +83,59 @@ def count_text(text: str, encoding: str = "o200k_base") -> int:
     if not text:
         return 0
     return _cache.count(encoding, text)
+
+
+# An ASCII letter or digit followed by one of these characters: a place where both
+# encodings' pre-tokenizers always start a new piece (no letter or number piece takes in a
+# quote, comma, colon or closing bracket), and BPE never merges across pieces, so the count
+# of a text is the sum of the counts of its parts cut there.
+_PIECE_BOUNDARY = re.compile(r"[A-Za-z0-9](?=[\",:\]}])")
+
+
+def piece_cut(text: str, start: int) -> int | None:
+    """The first position at or after ``start`` where ``text`` can be cut so that its token
+    count is exactly the sum of the two parts' counts; None when there is none."""
+    found = _PIECE_BOUNDARY.search(text, max(start - 1, 0))
+    return None if found is None else found.end()
+
+
+def count_exceeds(text: str, limit: int, encoding: str = "o200k_base") -> bool:
+    """Exactly ``count_text(text) > limit``, counting only a prefix when that prefix alone
+    already holds more than ``limit`` tokens (a big text pays ~``limit`` tokens, not all)."""
+    known = _cache.peek(encoding, text)
+    if known is not None:
+        return known > limit
+    cut = piece_cut(text, 8 * (limit + 1)) if len(text) > 16 * (limit + 1) else None
+    if cut is not None and _encode_len(encoding, text[:cut]) > limit:
+        return True
+    return count_text(text, encoding) > limit
+
+
+def estimate_tokens(text: str, encoding: str = "o200k_base", samples: int = 16) -> int:
+    """Tokens in ``text``: exact when it is short, otherwise extrapolated by length from
+    ``samples`` evenly spread slices (each cut where counts add up exactly), so a figure for
+    a report costs a few kilobytes of tokenizing, not the whole text. A pure function of
+    ``text``: it never looks at the memo, so the same request always gets the same figure."""
+    size = 256
+    if len(text) <= 2 * samples * size:
+        return count_text(text, encoding)
+    tokens = chars = 0
+    step = len(text) // samples
+    for k in range(samples):
+        start = piece_cut(text, k * step) if k else 0
+        end = piece_cut(text, (start or 0) + size) if start is not None else None
+        if start is None or end is None or end > (k + 1) * step:
+            continue
+        tokens += _encode_len(encoding, text[start:end])
+        chars += end - start
+    if chars < size:
+        return count_text(text, encoding)
+    return round(tokens * len(text) / chars)
+
+
+def cached_count(text: str, encoding: str = "o200k_base") -> int | None:
+    """The count of ``text`` if it is already memoised, else None (counts nothing)."""
+    return _cache.peek(encoding, text) if text else 0
 
 
 def clear_cache() -> None:

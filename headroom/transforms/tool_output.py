@@ -28,7 +28,7 @@ from ..conversation import (
 )
 from ..options import ToolProfile
 from ..plan import TransformResult
-from ..tokens import REPLY_PRIMING_TOKENS, count_text, message_tokens
+from ..tokens import REPLY_PRIMING_TOKENS, count_exceeds, count_text, message_tokens
 from .base import TransformContext
 from .json_compress import Shrinker, dumps_min, is_json_document, parse_json
 from .text_compress import shorten_lines
@@ -131,7 +131,7 @@ def _compress_json(
     minified = dumps_min(document)
     if minified is None:
         return None
-    if count_text(minified, encoding) <= profile.min_tokens:
+    if not count_exceeds(minified, profile.min_tokens, encoding):
         return minified
     shrinker = Shrinker(profile, terms)
     shrunk = shrinker.shrink(document)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import struct
@@ -21,7 +22,14 @@ from headroom.encodings import ENCODING_SHA256, get_encoding, read_encoding_file
 from headroom.errors import HeadroomError
 from headroom.images import image_size, image_tokens
 from headroom.models import resolve_model
-from headroom.tokens import count_text
+from headroom.tokens import (
+    cached_count,
+    clear_cache,
+    count_exceeds,
+    count_text,
+    estimate_tokens,
+    piece_cut,
+)
 
 # OpenAI cookbook, "How to count tokens with tiktoken": numbers it checked against the API.
 COOKBOOK_MESSAGES = [
@@ -259,3 +267,52 @@ def test_counting_is_cached_by_content() -> None:
 def test_count_tokens_rejects_a_non_list() -> None:
     with pytest.raises(ValueError, match="list of message dicts"):
         count_tokens("hello")  # type: ignore[arg-type]
+
+
+# Characters around the places ``piece_cut`` cuts at: letters of every case class, marks,
+# digits, contractions, the cut characters themselves and whitespace.
+_CUT_ALPHABET = list("aZx9\"0,:]}'s /\n\t-_.{[") + ["é", "İ", "Σ", "\u0301", "漢", "١", " "]
+
+
+@given(st.text(alphabet=st.sampled_from(_CUT_ALPHABET), min_size=1, max_size=120))
+def test_counts_add_up_exactly_at_piece_cuts(text: str) -> None:
+    for encoding in ("o200k_base", "cl100k_base"):
+        enc = get_encoding(encoding)
+        whole = len(enc.encode_ordinary(text))
+        cut = piece_cut(text, 1)
+        while cut is not None and cut < len(text):
+            head, tail = text[:cut], text[cut:]
+            assert len(enc.encode_ordinary(head)) + len(enc.encode_ordinary(tail)) == whole
+            cut = piece_cut(text, cut + 1)
+
+
+@given(
+    st.lists(
+        st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=30), st.integers())),
+        max_size=60,
+    ),
+    st.integers(min_value=0, max_value=400),
+)
+def test_count_exceeds_is_exact(items: list[dict[str, Any]], limit: int) -> None:
+    text = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+    clear_cache()
+    assert count_exceeds(text, limit) == (count_text(text) > limit)
+    assert count_exceeds(text, limit, "cl100k_base") == (count_text(text, "cl100k_base") > limit)
+
+
+def test_count_exceeds_counts_only_a_prefix_of_a_big_text() -> None:
+    text = json.dumps([{"name": f"item {i}", "value": i} for i in range(5000)])
+    clear_cache()
+    assert count_exceeds(text, 300)
+    assert cached_count(text) is None  # the whole text was never tokenized
+
+
+def test_estimate_is_exact_for_short_texts_and_close_for_long_ones() -> None:
+    short = json.dumps([{"id": i} for i in range(50)])
+    assert estimate_tokens(short) == count_text(short)
+    rows = [{"id": i, "name": f"user-{i}", "note": "ok" if i % 7 else "late"} for i in range(4000)]
+    long = json.dumps(rows, separators=(",", ":"))
+    exact = count_text(long)
+    assert abs(estimate_tokens(long) - exact) <= 0.05 * exact
+    clear_cache()
+    assert estimate_tokens(long) == estimate_tokens(long)  # pure: no memo involved
