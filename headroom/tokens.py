@@ -10,10 +10,12 @@ only for what is new.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from .encodings import get_encoding
@@ -28,10 +30,13 @@ TOKENS_PER_TOOL_CALL = 3
 
 
 class _TextCountCache:
-    """An LRU of text -> token count per encoding, bounded by total characters held."""
+    """An LRU of text -> token count per encoding, bounded by total characters held, and the
+    counts of big texts under way on a background thread (``prefetch``)."""
 
     def __init__(self, max_chars: int = 64_000_000, max_entries: int = 200_000) -> None:
         self._entries: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._pending: dict[tuple[str, str], Future[int]] = {}
+        self._generation = 0
         self._chars = 0
         self._max_chars = max_chars
         self._max_entries = max_entries
@@ -44,15 +49,54 @@ class _TextCountCache:
             if hit is not None:
                 self._entries.move_to_end(key)
                 return hit
+            future = self._pending.get(key)
+        if future is not None:
+            try:
+                return future.result()
+            except Exception:  # noqa: BLE001 - the background count failed: count here
+                pass
         value = _encode_len(encoding, text)
-        if len(text) > 32:  # tiny strings are cheaper to encode than to keep
+        self._store(key, value)
+        return value
+
+    def _store(self, key: tuple[str, str], value: int) -> None:
+        if len(key[1]) <= 32:  # tiny strings are cheaper to encode than to keep
+            return
+        with self._lock:
+            if key not in self._entries:
+                self._entries[key] = value
+                self._chars += len(key[1])
+                while self._chars > self._max_chars or len(self._entries) > self._max_entries:
+                    (_, old), _count = self._entries.popitem(last=False)
+                    self._chars -= len(old)
+
+    def prefetch(self, encoding: str, text: str) -> None:
+        """Start counting ``text`` on the background thread; ``count`` then waits for it."""
+        key = (encoding, text)
+        with self._lock:
+            if key in self._entries or key in self._pending:
+                return
+            pool = _background_pool()
+            if pool is None:
+                return
+            try:
+                future = pool.submit(self._background_count, key, self._generation)
+            except RuntimeError:  # interpreter shutting down: count in the caller instead
+                return
+            self._pending[key] = future
+
+    def _background_count(self, key: tuple[str, str], generation: int) -> int:
+        try:
+            value = _encode_len(*key)
+        except BaseException:
             with self._lock:
-                if key not in self._entries:
-                    self._entries[key] = value
-                    self._chars += len(text)
-                    while self._chars > self._max_chars or len(self._entries) > self._max_entries:
-                        (_, old), _count = self._entries.popitem(last=False)
-                        self._chars -= len(old)
+                self._pending.pop(key, None)
+            raise
+        with self._lock:
+            current = generation == self._generation
+            self._pending.pop(key, None)
+        if current:
+            self._store(key, value)
         return value
 
     def peek(self, encoding: str, text: str) -> int | None:
@@ -63,10 +107,46 @@ class _TextCountCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._pending.clear()
+            self._generation += 1
             self._chars = 0
+
+    def after_fork(self) -> None:
+        """In a forked child no background thread exists: forget what was under way."""
+        self._lock = threading.Lock()
+        self._pending.clear()
+        self._generation += 1
+
+
+# Texts this long are counted on a background thread while the engine parses and compresses
+# (tiktoken releases the GIL); shorter ones cost less to count than to hand over.
+PREFETCH_MIN_CHARS = 16_000
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _background_pool() -> ThreadPoolExecutor | None:
+    """The one-thread pool for background counts, created on first use."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            try:
+                _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-count")
+            except RuntimeError:
+                return None
+        return _pool
 
 
 _cache = _TextCountCache()
+
+
+def _after_fork_in_child() -> None:
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+    _cache.after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _encode_len(encoding: str, text: str) -> int:
@@ -136,6 +216,26 @@ def estimate_tokens(text: str, encoding: str = "o200k_base", samples: int = 16) 
 def cached_count(text: str, encoding: str = "o200k_base") -> int | None:
     """The count of ``text`` if it is already memoised, else None (counts nothing)."""
     return _cache.peek(encoding, text) if text else 0
+
+
+def prefetch_count(text: str, encoding: str = "o200k_base") -> None:
+    """Start counting ``text`` in the background when it is big and not yet counted; a later
+    ``count_text`` of it waits for that count instead of tokenizing again."""
+    if len(text) >= PREFETCH_MIN_CHARS:
+        _cache.prefetch(encoding, text)
+
+
+def prefetch_message_counts(messages: Iterable[object], encoding: str) -> None:
+    """``prefetch_count`` for the string contents and text parts of ``messages``."""
+    for message in messages:
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if isinstance(content, str):
+            prefetch_count(content, encoding)
+        elif isinstance(content, list):
+            for part in content:
+                text = part.get("text") if isinstance(part, Mapping) else None
+                if isinstance(text, str):
+                    prefetch_count(text, encoding)
 
 
 def clear_cache() -> None:

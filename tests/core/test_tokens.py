@@ -6,9 +6,11 @@ import base64
 import json
 import logging
 import os
+import signal
 import struct
 import subprocess
 import sys
+import threading
 import zlib
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import headroom.tokens as tokens_module
 from headroom import count_tokens
 from headroom.encodings import ENCODING_SHA256, get_encoding, read_encoding_file
 from headroom.errors import HeadroomError
@@ -29,6 +32,7 @@ from headroom.tokens import (
     count_text,
     estimate_tokens,
     piece_cut,
+    prefetch_count,
 )
 
 # OpenAI cookbook, "How to count tokens with tiktoken": numbers it checked against the API.
@@ -316,3 +320,62 @@ def test_estimate_is_exact_for_short_texts_and_close_for_long_ones() -> None:
     assert abs(estimate_tokens(long) - exact) <= 0.05 * exact
     clear_cache()
     assert estimate_tokens(long) == estimate_tokens(long)  # pure: no memo involved
+
+
+def _big_text(seed: int) -> str:
+    return json.dumps([{"id": i, "seed": seed, "note": "background count"} for i in range(2000)])
+
+
+def test_prefetched_counts_equal_inline_counts() -> None:
+    text = _big_text(1)
+    clear_cache()
+    expected = len(get_encoding("o200k_base").encode_ordinary(text))
+    prefetch_count(text)
+    assert count_text(text) == expected
+    assert cached_count(text) == expected
+
+
+def test_a_failed_background_count_is_counted_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _big_text(2)
+    clear_cache()
+    real = tokens_module._encode_len
+
+    def fail_in_background(encoding: str, value: str) -> int:
+        if threading.current_thread() is not threading.main_thread():
+            raise MemoryError("no room")
+        return real(encoding, value)
+
+    monkeypatch.setattr(tokens_module, "_encode_len", fail_in_background)
+    prefetch_count(text)
+    assert count_text(text) == real("o200k_base", text)
+
+
+def test_background_counting_uses_one_lasting_thread() -> None:
+    clear_cache()
+    for seed in range(3, 8):
+        prefetch_count(_big_text(seed))
+        count_text(_big_text(seed))
+    workers = [t for t in threading.enumerate() if t.name.startswith("headroom-count")]
+    assert len(workers) <= 1
+
+
+def test_a_count_under_way_when_the_cache_is_cleared_is_not_kept() -> None:
+    text = _big_text(9)
+    clear_cache()
+    prefetch_count(text)
+    clear_cache()
+    assert count_text(text) == len(get_encoding("o200k_base").encode_ordinary(text))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_never_waits_for_the_parents_background_count() -> None:
+    text = _big_text(10)
+    clear_cache()
+    prefetch_count(text)
+    pid = os.fork()
+    if pid == 0:  # the child: no background thread exists here
+        signal.alarm(20)
+        os._exit(0 if count_text(text) > 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert count_text(text) > 0
