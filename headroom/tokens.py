@@ -35,6 +35,7 @@ class _TextCountCache:
 
     def __init__(self, max_chars: int = 64_000_000, max_entries: int = 200_000) -> None:
         self._entries: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._tiny: dict[tuple[str, str], int] = {}
         self._pending: dict[tuple[str, str], Future[int]] = {}
         self._generation = 0
         self._chars = 0
@@ -44,6 +45,14 @@ class _TextCountCache:
 
     def count(self, encoding: str, text: str) -> int:
         key = (encoding, text)
+        if len(text) <= _TINY_CHARS:  # roles, names: a plain dict, no lock, no LRU order
+            tiny = self._tiny.get(key)
+            if tiny is None:
+                tiny = _encode_len(encoding, text)
+                if len(self._tiny) >= _TINY_ENTRIES:
+                    self._tiny.clear()
+                self._tiny[key] = tiny
+            return tiny
         with self._lock:
             hit = self._entries.get(key)
             if hit is not None:
@@ -60,8 +69,6 @@ class _TextCountCache:
         return value
 
     def _store(self, key: tuple[str, str], value: int) -> None:
-        if len(key[1]) <= 32:  # tiny strings are cheaper to encode than to keep
-            return
         with self._lock:
             if key not in self._entries:
                 self._entries[key] = value
@@ -106,6 +113,7 @@ class _TextCountCache:
 
     def clear(self) -> None:
         with self._lock:
+            self._tiny.clear()
             self._entries.clear()
             self._pending.clear()
             self._generation += 1
@@ -118,6 +126,9 @@ class _TextCountCache:
         self._generation += 1
 
 
+# Texts this short (roles, names) are memoised apart, in a plain dict emptied when full.
+_TINY_CHARS = 32
+_TINY_ENTRIES = 65_536
 # Texts this long are counted on a background thread while the engine parses and compresses
 # (tiktoken releases the GIL); shorter ones cost less to count than to hand over.
 PREFETCH_MIN_CHARS = 16_000
@@ -257,7 +268,7 @@ def content_tokens(content: object, info: ModelInfo) -> int:
 def _part_tokens(part: object, info: ModelInfo) -> int:
     if isinstance(part, str):
         return count_text(part, info.encoding)
-    if not isinstance(part, Mapping):
+    if not isinstance(part, (dict, Mapping)):
         return count_text(_as_text(part), info.encoding)
     kind = part.get("type")
     if kind in ("text", "input_text", "output_text") and isinstance(part.get("text"), str):
@@ -322,8 +333,8 @@ def tool_call_tokens(tool_calls: object, info: ModelInfo) -> int:
     total = 0
     for call in tool_calls:
         total += TOKENS_PER_TOOL_CALL
-        fn = call.get("function") if isinstance(call, Mapping) else None
-        if isinstance(fn, Mapping):
+        fn = call.get("function") if isinstance(call, (dict, Mapping)) else None
+        if isinstance(fn, (dict, Mapping)):
             name, args = fn.get("name"), fn.get("arguments")
             total += count_text(name if isinstance(name, str) else _as_text(name), info.encoding)
             total += count_text(args if isinstance(args, str) else _as_text(args), info.encoding)
@@ -334,7 +345,7 @@ def tool_call_tokens(tool_calls: object, info: ModelInfo) -> int:
 
 def message_tokens(message: object, info: ModelInfo) -> int:
     """Tokens one message adds to the prompt, framing included."""
-    if not isinstance(message, Mapping):
+    if not isinstance(message, (dict, Mapping)):  # dict first: no ABC check
         return TOKENS_PER_MESSAGE + count_text(_as_text(message), info.encoding)
     total = TOKENS_PER_MESSAGE
     role = message.get("role")

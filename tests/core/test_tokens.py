@@ -379,3 +379,14 @@ def test_a_forked_child_never_waits_for_the_parents_background_count() -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert count_text(text) > 0
+
+
+def test_tiny_texts_are_memoised_in_a_bounded_dict(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens_module, "_TINY_ENTRIES", 8)
+    clear_cache()
+    for i in range(50):
+        for encoding in ("o200k_base", "cl100k_base"):
+            word = f"role-{i}"
+            assert count_text(word, encoding) == len(get_encoding(encoding).encode_ordinary(word))
+            assert count_text(word, encoding) == len(get_encoding(encoding).encode_ordinary(word))
+    assert len(tokens_module._cache._tiny) <= 8
