@@ -39,6 +39,7 @@ def cold_engine() -> Headroom:
     """A new engine with every memo emptied, as in a fresh process."""
     clear_cache()
     tool_output._memo = tool_output._Memo()
+    tool_output._candidates = tool_output._Memo()
     recall._memo = recall._Memo()
     from headroom import analysis
 

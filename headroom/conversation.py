@@ -17,7 +17,7 @@ TOOL_ROLES = ("tool", "function")
 
 
 def role_of(message: object) -> str | None:
-    if isinstance(message, Mapping):
+    if isinstance(message, (dict, Mapping)):  # dict first: no ABC check
         role = message.get("role")
         return role if isinstance(role, str) else None
     return None

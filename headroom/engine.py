@@ -122,6 +122,7 @@ class Headroom:
         tool_list = _as_list(tools)
         info = self.model_info(model)
         ctx = TransformContext(info=info, options=options, tools=tool_list)
+        self._guard(tool_output.NAME, lambda: tool_output.prepare(original, ctx))
         tokens_before = messages_tokens(original, info) + ctx.tool_tokens
         waste = self._guard("analysis", lambda: analysis.analyse(original, ctx, tokens_before))
         if waste is None:

@@ -10,9 +10,12 @@ only for what is new.
 from __future__ import annotations
 
 import json
+import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from .encodings import get_encoding
@@ -27,10 +30,14 @@ TOKENS_PER_TOOL_CALL = 3
 
 
 class _TextCountCache:
-    """An LRU of text -> token count per encoding, bounded by total characters held."""
+    """An LRU of text -> token count per encoding, bounded by total characters held, and the
+    counts of big texts under way on a background thread (``prefetch``)."""
 
     def __init__(self, max_chars: int = 64_000_000, max_entries: int = 200_000) -> None:
         self._entries: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._tiny: dict[tuple[str, str], int] = {}
+        self._pending: dict[tuple[str, str], Future[int]] = {}
+        self._generation = 0
         self._chars = 0
         self._max_chars = max_chars
         self._max_entries = max_entries
@@ -38,29 +45,119 @@ class _TextCountCache:
 
     def count(self, encoding: str, text: str) -> int:
         key = (encoding, text)
+        if len(text) <= _TINY_CHARS:  # roles, names: a plain dict, no lock, no LRU order
+            tiny = self._tiny.get(key)
+            if tiny is None:
+                tiny = _encode_len(encoding, text)
+                if len(self._tiny) >= _TINY_ENTRIES:
+                    self._tiny.clear()
+                self._tiny[key] = tiny
+            return tiny
         with self._lock:
             hit = self._entries.get(key)
             if hit is not None:
                 self._entries.move_to_end(key)
                 return hit
+            future = self._pending.get(key)
+        if future is not None:
+            try:
+                return future.result()
+            except Exception:  # noqa: BLE001 - the background count failed: count here
+                pass
         value = _encode_len(encoding, text)
-        if len(text) > 32:  # tiny strings are cheaper to encode than to keep
-            with self._lock:
-                if key not in self._entries:
-                    self._entries[key] = value
-                    self._chars += len(text)
-                    while self._chars > self._max_chars or len(self._entries) > self._max_entries:
-                        (_, old), _count = self._entries.popitem(last=False)
-                        self._chars -= len(old)
+        self._store(key, value)
         return value
+
+    def _store(self, key: tuple[str, str], value: int) -> None:
+        with self._lock:
+            if key not in self._entries:
+                self._entries[key] = value
+                self._chars += len(key[1])
+                while self._chars > self._max_chars or len(self._entries) > self._max_entries:
+                    (_, old), _count = self._entries.popitem(last=False)
+                    self._chars -= len(old)
+
+    def prefetch(self, encoding: str, text: str) -> None:
+        """Start counting ``text`` on the background thread; ``count`` then waits for it."""
+        key = (encoding, text)
+        with self._lock:
+            if key in self._entries or key in self._pending:
+                return
+            pool = _background_pool()
+            if pool is None:
+                return
+            try:
+                future = pool.submit(self._background_count, key, self._generation)
+            except RuntimeError:  # interpreter shutting down: count in the caller instead
+                return
+            self._pending[key] = future
+
+    def _background_count(self, key: tuple[str, str], generation: int) -> int:
+        try:
+            value = _encode_len(*key)
+        except BaseException:
+            with self._lock:
+                self._pending.pop(key, None)
+            raise
+        with self._lock:
+            current = generation == self._generation
+            self._pending.pop(key, None)
+        if current:
+            self._store(key, value)
+        return value
+
+    def peek(self, encoding: str, text: str) -> int | None:
+        """The memoised count, or None when ``text`` has not been counted (never tokenizes)."""
+        with self._lock:
+            return self._entries.get((encoding, text))
 
     def clear(self) -> None:
         with self._lock:
+            self._tiny.clear()
             self._entries.clear()
+            self._pending.clear()
+            self._generation += 1
             self._chars = 0
+
+    def after_fork(self) -> None:
+        """In a forked child no background thread exists: forget what was under way."""
+        self._lock = threading.Lock()
+        self._pending.clear()
+        self._generation += 1
+
+
+# Texts this short (roles, names) are memoised apart, in a plain dict emptied when full.
+_TINY_CHARS = 32
+_TINY_ENTRIES = 65_536
+# Texts this long are counted on a background thread while the engine parses and compresses
+# (tiktoken releases the GIL); shorter ones cost less to count than to hand over.
+PREFETCH_MIN_CHARS = 16_000
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _background_pool() -> ThreadPoolExecutor | None:
+    """The one-thread pool for background counts, created on first use."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            try:
+                _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-count")
+            except RuntimeError:
+                return None
+        return _pool
 
 
 _cache = _TextCountCache()
+
+
+def _after_fork_in_child() -> None:
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+    _cache.after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _encode_len(encoding: str, text: str) -> int:
@@ -77,6 +174,79 @@ def count_text(text: str, encoding: str = "o200k_base") -> int:
     if not text:
         return 0
     return _cache.count(encoding, text)
+
+
+# An ASCII letter or digit followed by one of these characters: a place where both
+# encodings' pre-tokenizers always start a new piece (no letter or number piece takes in a
+# quote, comma, colon or closing bracket), and BPE never merges across pieces, so the count
+# of a text is the sum of the counts of its parts cut there.
+_PIECE_BOUNDARY = re.compile(r"[A-Za-z0-9](?=[\",:\]}])")
+
+
+def piece_cut(text: str, start: int) -> int | None:
+    """The first position at or after ``start`` where ``text`` can be cut so that its token
+    count is exactly the sum of the two parts' counts; None when there is none."""
+    found = _PIECE_BOUNDARY.search(text, max(start - 1, 0))
+    return None if found is None else found.end()
+
+
+def count_exceeds(text: str, limit: int, encoding: str = "o200k_base") -> bool:
+    """Exactly ``count_text(text) > limit``, counting only a prefix when that prefix alone
+    already holds more than ``limit`` tokens (a big text pays ~``limit`` tokens, not all)."""
+    known = _cache.peek(encoding, text)
+    if known is not None:
+        return known > limit
+    cut = piece_cut(text, 8 * (limit + 1)) if len(text) > 16 * (limit + 1) else None
+    if cut is not None and _encode_len(encoding, text[:cut]) > limit:
+        return True
+    return count_text(text, encoding) > limit
+
+
+def estimate_tokens(text: str, encoding: str = "o200k_base", samples: int = 16) -> int:
+    """Tokens in ``text``: exact when it is short, otherwise extrapolated by length from
+    ``samples`` evenly spread slices (each cut where counts add up exactly), so a figure for
+    a report costs a few kilobytes of tokenizing, not the whole text. A pure function of
+    ``text``: it never looks at the memo, so the same request always gets the same figure."""
+    size = 256
+    if len(text) <= 2 * samples * size:
+        return count_text(text, encoding)
+    tokens = chars = 0
+    step = len(text) // samples
+    for k in range(samples):
+        start = piece_cut(text, k * step) if k else 0
+        end = piece_cut(text, (start or 0) + size) if start is not None else None
+        if start is None or end is None or end > (k + 1) * step:
+            continue
+        tokens += _encode_len(encoding, text[start:end])
+        chars += end - start
+    if chars < size:
+        return count_text(text, encoding)
+    return round(tokens * len(text) / chars)
+
+
+def cached_count(text: str, encoding: str = "o200k_base") -> int | None:
+    """The count of ``text`` if it is already memoised, else None (counts nothing)."""
+    return _cache.peek(encoding, text) if text else 0
+
+
+def prefetch_count(text: str, encoding: str = "o200k_base") -> None:
+    """Start counting ``text`` in the background when it is big and not yet counted; a later
+    ``count_text`` of it waits for that count instead of tokenizing again."""
+    if len(text) >= PREFETCH_MIN_CHARS:
+        _cache.prefetch(encoding, text)
+
+
+def prefetch_message_counts(messages: Iterable[object], encoding: str) -> None:
+    """``prefetch_count`` for the string contents and text parts of ``messages``."""
+    for message in messages:
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if isinstance(content, str):
+            prefetch_count(content, encoding)
+        elif isinstance(content, list):
+            for part in content:
+                text = part.get("text") if isinstance(part, Mapping) else None
+                if isinstance(text, str):
+                    prefetch_count(text, encoding)
 
 
 def clear_cache() -> None:
@@ -98,7 +268,7 @@ def content_tokens(content: object, info: ModelInfo) -> int:
 def _part_tokens(part: object, info: ModelInfo) -> int:
     if isinstance(part, str):
         return count_text(part, info.encoding)
-    if not isinstance(part, Mapping):
+    if not isinstance(part, (dict, Mapping)):
         return count_text(_as_text(part), info.encoding)
     kind = part.get("type")
     if kind in ("text", "input_text", "output_text") and isinstance(part.get("text"), str):
@@ -163,8 +333,8 @@ def tool_call_tokens(tool_calls: object, info: ModelInfo) -> int:
     total = 0
     for call in tool_calls:
         total += TOKENS_PER_TOOL_CALL
-        fn = call.get("function") if isinstance(call, Mapping) else None
-        if isinstance(fn, Mapping):
+        fn = call.get("function") if isinstance(call, (dict, Mapping)) else None
+        if isinstance(fn, (dict, Mapping)):
             name, args = fn.get("name"), fn.get("arguments")
             total += count_text(name if isinstance(name, str) else _as_text(name), info.encoding)
             total += count_text(args if isinstance(args, str) else _as_text(args), info.encoding)
@@ -175,7 +345,7 @@ def tool_call_tokens(tool_calls: object, info: ModelInfo) -> int:
 
 def message_tokens(message: object, info: ModelInfo) -> int:
     """Tokens one message adds to the prompt, framing included."""
-    if not isinstance(message, Mapping):
+    if not isinstance(message, (dict, Mapping)):  # dict first: no ABC check
         return TOKENS_PER_MESSAGE + count_text(_as_text(message), info.encoding)
     total = TOKENS_PER_MESSAGE
     role = message.get("role")

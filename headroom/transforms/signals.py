@@ -7,6 +7,8 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
+from .text_scan import TextScan
+
 # Words that flag an error or a failure in a value or a log line ...
 ERROR_SIGNAL = re.compile(
     r"(?<![A-Za-z])(?:error|errors|errno|fail|fails|failed|failure|failures|failing|fatal"
@@ -76,15 +78,40 @@ def _matching(
     }
 
 
+# The anchors without spaces: what a match's first word must contain in the lowercased text.
+_ERROR_WORDS = tuple(a.split(" ")[0] for a in _ERROR_ANCHORS)
+_WARNING_WORDS = tuple(a.split(" ")[0] for a in _WARNING_ANCHORS)
+
+
 def signal_tiers(texts: Sequence[str]) -> list[set[int]]:
     """[errors, warnings]: indices of texts in each tier, a tier left empty when more than
     half of the texts carry it (then the word singles nothing out)."""
-    lowered = [text.lower() for text in texts]
-    tiers = []
-    for anchors, pattern in ((_ERROR_ANCHORS, ERROR_SIGNAL), (_WARNING_ANCHORS, WARNING_SIGNAL)):
-        hits = _matching(texts, lowered, anchors, pattern)
-        tiers.append(hits if len(hits) <= len(texts) // 2 else set())
-    return tiers
+    scan = TextScan(texts)
+    if not scan.exact or scan.casefold_specials:
+        lowered = [text.lower() for text in texts]
+        tiers = []
+        for anchors, pattern in (
+            (_ERROR_ANCHORS, ERROR_SIGNAL),
+            (_WARNING_ANCHORS, WARNING_SIGNAL),
+        ):
+            hits = _matching(texts, lowered, anchors, pattern)
+            tiers.append(hits if len(hits) <= len(texts) // 2 else set())
+        return tiers
+    return [
+        _scanned_tier(scan, _ERROR_WORDS, ERROR_SIGNAL),
+        _scanned_tier(scan, _WARNING_WORDS, WARNING_SIGNAL),
+    ]
+
+
+def _scanned_tier(scan: TextScan, words: Sequence[str], pattern: re.Pattern[str]) -> set[int]:
+    """One tier of ``signal_tiers`` from the joined texts.
+
+    Every alternative of the patterns starts, after a non-letter, with its anchor's first
+    word, so (with no ``CASEFOLD_SPECIALS`` in the texts) a text matches exactly when the
+    pattern matches at such a word, and then it also holds the anchor ``_matching`` asks for.
+    """
+    hits = scan.pattern_holders(words, pattern)
+    return hits if len(hits) <= len(scan.texts) // 2 else set()
 
 
 def _term_regex(term: str) -> str:
@@ -124,26 +151,28 @@ def question_hits(texts: Sequence[str], terms: Sequence[str], max_keep: int = 25
     """
     if not terms or not texts:
         return set()
-    lowered = [text.lower() for text in texts]
     n = len(texts)
+    scan = TextScan(texts)
+    holders = _term_holders(scan, terms)
     present = []
     for term in terms:
         anchor = term[1:] if term.startswith("#") else term
-        holders = sum(1 for low in lowered if anchor in low)
+        held = len(holders[term])
         # A word in nearly every text even as a substring cannot single anything out; numbers
         # and #refs match more strictly than as substrings, so they always stay.
-        if holders > 0 and (holders <= 0.9 * n or n < 4 or any(c.isdigit() for c in anchor)):
+        if held > 0 and (held <= 0.9 * n or n < 4 or any(c.isdigit() for c in anchor)):
             present.append(term)
     pattern = term_pattern(present)
     if pattern is None:
         return set()
-    needles = [t[1:] if t.startswith("#") else t for t in present]
-    found = [
-        {_canonical(m, terms) for m in pattern.findall(text)}
-        if any(n in low for n in needles)
-        else set()
-        for text, low in zip(texts, lowered, strict=True)
-    ]
+    starts = [_match_start(t) for t in present]
+    if scan.exact and not scan.casefold_specials and all(map(_plain_needle, starts)):
+        matches = scan.findall(starts, pattern)
+    else:
+        holding = sorted({i for term in present for i in holders[term]})
+        matches = {i: pattern.findall(texts[i]) for i in holding}
+    candidates = sorted(matches)
+    found = [{_canonical(m, terms) for m in matches[i]} for i in candidates]
     df: dict[str, int] = {}
     for hits in found:
         for term in hits:
@@ -151,11 +180,37 @@ def question_hits(texts: Sequence[str], terms: Sequence[str], max_keep: int = 25
     useful = {t: math.log(n / c) for t, c in df.items() if c <= max(n // 2, 1)}
     if not useful:
         return set()
-    keep = {i for i, hits in enumerate(found) if any(df[t] <= 3 and t in useful for t in hits)}
-    scored = [(sum(useful.get(t, 0.0) for t in hits), i) for i, hits in enumerate(found)]
+    pairs = list(zip(candidates, found, strict=True))
+    keep = {i for i, hits in pairs if any(df[t] <= 3 and t in useful for t in hits)}
+    scored = [(sum(useful.get(t, 0.0) for t in hits), i) for i, hits in pairs]
     ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
     keep.update(i for _, i in ranked[:max_keep])
     return keep
+
+
+def _match_start(term: str) -> str:
+    """What a match of ``term``'s regex starts with (``#49`` matches as ``49``)."""
+    return term[1:] if term.startswith("#") and term[1:].isdigit() else term
+
+
+def _plain_needle(needle: str) -> bool:
+    """Lowercase ASCII without a newline: then (with no ``CASEFOLD_SPECIALS`` in the texts)
+    a case-insensitive match of it shows as the needle itself in the lowercased text."""
+    return bool(needle) and needle.isascii() and needle == needle.lower() and "\n" not in needle
+
+
+def _term_holders(scan: TextScan, terms: Sequence[str]) -> dict[str, list[int]]:
+    """For each term, the indices of the texts whose lowercase form contains it (a ``#49``
+    reference as ``49``)."""
+    needles = {term: term[1:] if term.startswith("#") else term for term in terms}
+    texts = scan.texts
+    if scan.exact and not any("\n" in needle for needle in needles.values()):
+        return {term: scan.holders(needle) for term, needle in needles.items()}
+    lowered = [text.lower() for text in texts]
+    return {
+        term: [i for i, low in enumerate(lowered) if needle in low]
+        for term, needle in needles.items()
+    }
 
 
 def extreme_indices(columns: Iterable[Sequence[float | None]]) -> set[int]:

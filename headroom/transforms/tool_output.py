@@ -30,7 +30,14 @@ from ..conversation import (
 )
 from ..options import ToolProfile
 from ..plan import TransformResult
-from ..tokens import REPLY_PRIMING_TOKENS, count_text, message_tokens
+from ..tokens import (
+    REPLY_PRIMING_TOKENS,
+    count_exceeds,
+    count_text,
+    message_tokens,
+    prefetch_count,
+    prefetch_message_counts,
+)
 from .base import TransformContext
 from .json_compress import Shrinker, dumps_min, is_json_document, parse_json
 from .json_references import reference_repeats
@@ -83,8 +90,18 @@ class _Memo:
                 old_key, old_value = self._data.popitem(last=False)
                 self._chars -= len(old_key[0]) + len(old_value)
 
+    def pop(self, key: tuple[str, str, tuple[str, ...], str]) -> str | None:
+        with self._lock:
+            value = self._data.pop(key, None)
+            if value is not None:
+                self._chars -= len(key[0]) + len(value)
+            return value
+
 
 _memo = _Memo()
+# Candidates ``prepare`` computed ahead of counting (the content itself stands for "none"),
+# taken by the first ``_compress_memo`` of the same key.
+_candidates = _Memo(max_entries=512, max_chars=64_000_000)
 
 
 def compress_with_terms(
@@ -101,25 +118,65 @@ def _compress_memo(text: str, profile: ToolProfile, terms: tuple[str, ...], enco
     hit = _memo.get(key)
     if hit is not None:
         return hit
-    result = _compress(text, profile, terms, encoding)
+    candidate = _candidates.pop(key)
+    if candidate is None:
+        candidate = _candidate(text, profile, terms, encoding)
+    result = _smaller(text, candidate, encoding)
     _memo.put(key, result)
     return result
 
 
-def _compress(text: str, profile: ToolProfile, terms: Sequence[str], encoding: str) -> str:
-    if DIGEST_TAG in text:
-        return text  # already compressed by Headroom: idempotent
-    document = parse_json(text)
-    if is_json_document(document):
-        candidate = _compress_json(text, document, profile, terms, encoding)
-    elif profile.text_lines and not looks_like_json(text):
-        shortened = shorten_lines(text, profile.max_lines, terms, profile.keep_signals)
-        candidate = None if shortened is None else f"{shortened}\n{digest_line(text)}"
-    else:
-        candidate = None
+def _smaller(text: str, candidate: str | None, encoding: str) -> str:
+    """``candidate`` when it has fewer tokens than ``text``, else ``text``."""
     if candidate is None or count_text(candidate, encoding) >= count_text(text, encoding):
         return text
     return candidate
+
+
+def _candidate(text: str, profile: ToolProfile, terms: Sequence[str], encoding: str) -> str | None:
+    """The compressed form of ``text`` before its tokens are compared, or None."""
+    if DIGEST_TAG in text:
+        return None  # already compressed by Headroom: idempotent
+    document = parse_json(text)
+    if is_json_document(document):
+        return _compress_json(text, document, profile, terms, encoding)
+    if profile.text_lines and not looks_like_json(text):
+        shortened = shorten_lines(text, profile.max_lines, terms, profile.keep_signals)
+        return None if shortened is None else f"{shortened}\n{digest_line(text)}"
+    return None
+
+
+def prepare(messages: list[Any], ctx: TransformContext) -> None:
+    """Compute, before anything is counted, the candidate that ``apply`` (without harder
+    profiles) and the waste analysis will want for each tool output, while the request's big
+    texts and then each candidate are counted on a background thread: the Python work and the
+    tokenizer's overlap. Only warms memos: results are the same without it. A request with no
+    such work to overlap is left to be counted inline (handing a text over costs more)."""
+    calls = tool_names_by_call_id(messages)
+    encoding = ctx.info.encoding
+    jobs: list[tuple[tuple[str, str, tuple[str, ...], str], ToolProfile]] = []
+    for i, message in enumerate(messages):
+        content = message.get("content") if role_of(message) in TOOL_ROLES else None
+        if not isinstance(content, str) or len(content) < 64:
+            continue
+        profile, terms = _settings(message, i, messages, calls, ctx, False)
+        key = (content, profile.model_dump_json(), terms, encoding)
+        if _has_work(content, profile) and _memo.get(key) is None and _candidates.get(key) is None:
+            jobs.append((key, profile))
+    if jobs:
+        prefetch_message_counts(messages, encoding)
+    for key, profile in jobs:
+        content, _, terms, _ = key
+        candidate = _candidate(content, profile, terms, encoding)
+        _candidates.put(key, content if candidate is None else candidate)
+        if candidate is not None:
+            prefetch_count(candidate, encoding)
+
+
+def _has_work(content: str, profile: ToolProfile) -> bool:
+    """Whether compressing ``content`` does more than look at it: JSON to parse and shrink,
+    or text the profile opts into line shortening."""
+    return DIGEST_TAG not in content and (looks_like_json(content) or profile.text_lines)
 
 
 def looks_like_json(text: str) -> bool:
@@ -134,7 +191,7 @@ def _compress_json(
     minified = dumps_min(document)
     if minified is None:
         return None
-    if count_text(minified, encoding) <= profile.min_tokens:
+    if not count_exceeds(minified, profile.min_tokens, encoding):
         return minified
     shrinker = Shrinker(profile, terms)
     shrunk = shrinker.shrink(document)
@@ -199,6 +256,23 @@ def _compress_message(
     ctx: TransformContext,
     harder: bool,
 ) -> dict[str, Any]:
+    profile, terms = _settings(message, index, messages, calls, ctx, harder)
+    content = message["content"]
+    new_content = _compress_memo(content, profile, terms, ctx.info.encoding)
+    if new_content is content or new_content == content:
+        return message
+    return {**message, "content": new_content}
+
+
+def _settings(
+    message: dict[str, Any],
+    index: int,
+    messages: list[Any],
+    calls: dict[str, tuple[str, str]],
+    ctx: TransformContext,
+    harder: bool,
+) -> tuple[ToolProfile, tuple[str, ...]]:
+    """The profile and question terms one tool output is compressed under."""
     profile = ctx.options.profile_for(tool_name_of(message, calls))
     if harder:
         profile = profile.harder()
@@ -206,8 +280,4 @@ def _compress_message(
     call_id = message.get("tool_call_id")
     if isinstance(call_id, str) and call_id in calls:
         question = f"{question}\n{calls[call_id][1]}"
-    content = message["content"]
-    new_content = _compress_memo(content, profile, question_terms(question), ctx.info.encoding)
-    if new_content is content or new_content == content:
-        return message
-    return {**message, "content": new_content}
+    return profile, question_terms(question)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
+import signal
 import struct
 import subprocess
 import sys
+import threading
 import zlib
 from typing import Any
 
@@ -16,12 +19,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import headroom.tokens as tokens_module
 from headroom import count_tokens
 from headroom.encodings import ENCODING_SHA256, get_encoding, read_encoding_file
 from headroom.errors import HeadroomError
 from headroom.images import image_size, image_tokens
 from headroom.models import resolve_model
-from headroom.tokens import count_text
+from headroom.tokens import (
+    cached_count,
+    clear_cache,
+    count_exceeds,
+    count_text,
+    estimate_tokens,
+    piece_cut,
+    prefetch_count,
+)
 
 # OpenAI cookbook, "How to count tokens with tiktoken": numbers it checked against the API.
 COOKBOOK_MESSAGES = [
@@ -259,3 +271,122 @@ def test_counting_is_cached_by_content() -> None:
 def test_count_tokens_rejects_a_non_list() -> None:
     with pytest.raises(ValueError, match="list of message dicts"):
         count_tokens("hello")  # type: ignore[arg-type]
+
+
+# Characters around the places ``piece_cut`` cuts at: letters of every case class, marks,
+# digits, contractions, the cut characters themselves and whitespace.
+_CUT_ALPHABET = list("aZx9\"0,:]}'s /\n\t-_.{[") + ["é", "İ", "Σ", "\u0301", "漢", "١", " "]
+
+
+@given(st.text(alphabet=st.sampled_from(_CUT_ALPHABET), min_size=1, max_size=120))
+def test_counts_add_up_exactly_at_piece_cuts(text: str) -> None:
+    for encoding in ("o200k_base", "cl100k_base"):
+        enc = get_encoding(encoding)
+        whole = len(enc.encode_ordinary(text))
+        cut = piece_cut(text, 1)
+        while cut is not None and cut < len(text):
+            head, tail = text[:cut], text[cut:]
+            assert len(enc.encode_ordinary(head)) + len(enc.encode_ordinary(tail)) == whole
+            cut = piece_cut(text, cut + 1)
+
+
+@given(
+    st.lists(
+        st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=30), st.integers())),
+        max_size=60,
+    ),
+    st.integers(min_value=0, max_value=400),
+)
+def test_count_exceeds_is_exact(items: list[dict[str, Any]], limit: int) -> None:
+    text = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+    clear_cache()
+    assert count_exceeds(text, limit) == (count_text(text) > limit)
+    assert count_exceeds(text, limit, "cl100k_base") == (count_text(text, "cl100k_base") > limit)
+
+
+def test_count_exceeds_counts_only_a_prefix_of_a_big_text() -> None:
+    text = json.dumps([{"name": f"item {i}", "value": i} for i in range(5000)])
+    clear_cache()
+    assert count_exceeds(text, 300)
+    assert cached_count(text) is None  # the whole text was never tokenized
+
+
+def test_estimate_is_exact_for_short_texts_and_close_for_long_ones() -> None:
+    short = json.dumps([{"id": i} for i in range(50)])
+    assert estimate_tokens(short) == count_text(short)
+    rows = [{"id": i, "name": f"user-{i}", "note": "ok" if i % 7 else "late"} for i in range(4000)]
+    long = json.dumps(rows, separators=(",", ":"))
+    exact = count_text(long)
+    assert abs(estimate_tokens(long) - exact) <= 0.05 * exact
+    clear_cache()
+    assert estimate_tokens(long) == estimate_tokens(long)  # pure: no memo involved
+
+
+def _big_text(seed: int) -> str:
+    return json.dumps([{"id": i, "seed": seed, "note": "background count"} for i in range(2000)])
+
+
+def test_prefetched_counts_equal_inline_counts() -> None:
+    text = _big_text(1)
+    clear_cache()
+    expected = len(get_encoding("o200k_base").encode_ordinary(text))
+    prefetch_count(text)
+    assert count_text(text) == expected
+    assert cached_count(text) == expected
+
+
+def test_a_failed_background_count_is_counted_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _big_text(2)
+    clear_cache()
+    real = tokens_module._encode_len
+
+    def fail_in_background(encoding: str, value: str) -> int:
+        if threading.current_thread() is not threading.main_thread():
+            raise MemoryError("no room")
+        return real(encoding, value)
+
+    monkeypatch.setattr(tokens_module, "_encode_len", fail_in_background)
+    prefetch_count(text)
+    assert count_text(text) == real("o200k_base", text)
+
+
+def test_background_counting_uses_one_lasting_thread() -> None:
+    clear_cache()
+    for seed in range(3, 8):
+        prefetch_count(_big_text(seed))
+        count_text(_big_text(seed))
+    workers = [t for t in threading.enumerate() if t.name.startswith("headroom-count")]
+    assert len(workers) <= 1
+
+
+def test_a_count_under_way_when_the_cache_is_cleared_is_not_kept() -> None:
+    text = _big_text(9)
+    clear_cache()
+    prefetch_count(text)
+    clear_cache()
+    assert count_text(text) == len(get_encoding("o200k_base").encode_ordinary(text))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_never_waits_for_the_parents_background_count() -> None:
+    text = _big_text(10)
+    clear_cache()
+    prefetch_count(text)
+    pid = os.fork()
+    if pid == 0:  # the child: no background thread exists here
+        signal.alarm(20)
+        os._exit(0 if count_text(text) > 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert count_text(text) > 0
+
+
+def test_tiny_texts_are_memoised_in_a_bounded_dict(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens_module, "_TINY_ENTRIES", 8)
+    clear_cache()
+    for i in range(50):
+        for encoding in ("o200k_base", "cl100k_base"):
+            word = f"role-{i}"
+            assert count_text(word, encoding) == len(get_encoding(encoding).encode_ordinary(word))
+            assert count_text(word, encoding) == len(get_encoding(encoding).encode_ordinary(word))
+    assert len(tokens_module._cache._tiny) <= 8

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from headroom import Headroom, HeadroomBudgetError, count_tokens
+from headroom.tokens import count_text
 from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values
 from headroom.transforms.json_compress import TRUNCATED_KEY
@@ -331,3 +332,23 @@ def test_window_compresses_the_output_that_overflows_and_keeps_what_was_sent() -
     # the log that did not fit when it arrived is shortened
     assert after.messages[: len(three)] == three
     assert "lines omitted]" in after.messages[len(three) + 2]["content"]
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+@pytest.mark.parametrize("n", [3, 200, 3000])
+def test_tool_waste_split_adds_up_to_what_compression_saves(indent: int | None, n: int) -> None:
+    """json_whitespace is estimated where content was also cut; the two together are exact."""
+    separators = (",", ":") if indent is None else None
+    original = json.dumps({"results": big_results(n)}, indent=indent, separators=separators)
+    plan = Headroom().simulate(tool_request(original))
+    audit = Headroom().simulate(tool_request(original), mode="audit")
+    for waste in (plan.waste.by_category, audit.waste.by_category):
+        whitespace, oversized = waste["json_whitespace"], waste["oversized_tool_output"]
+        assert whitespace >= 0 and oversized >= 0
+        assert whitespace + oversized == plan.tokens_saved
+        if indent is None:
+            assert whitespace <= 0.05 * plan.tokens_before  # already minified
+        else:
+            minified = json.dumps(json.loads(original), separators=(",", ":"))
+            exact = count_text(original) - count_text(minified)
+            assert abs(whitespace - min(exact, plan.tokens_saved)) <= 0.05 * plan.tokens_before

@@ -1,0 +1,191 @@
+"""Fast scans against the simple forms they replace: the same answers on any input."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from headroom.analysis import _BASE64, _may_hold_base64
+from headroom.transforms import signals
+from headroom.transforms.json_compress import _flat_text
+from headroom.transforms.text_scan import TextScan
+
+_B64_TEXT = st.text(
+    alphabet=st.sampled_from(list("Ab9+/=") + [" ", "\n", "é", "\ud800", "-", "漢"]),
+    max_size=700,
+)
+
+
+@given(st.integers(min_value=0, max_value=400), _B64_TEXT, _B64_TEXT)
+def test_base64_prefilter_never_hides_a_blob(run: int, before: str, after: str) -> None:
+    text = before + "QUJD" * (run // 4) + after
+    if _BASE64.search(text) is not None:
+        assert _may_hold_base64(text)
+    if not _may_hold_base64(text):
+        assert _BASE64.search(text) is None
+
+
+def test_base64_prefilter_passes_a_real_blob_and_skips_prose() -> None:
+    blob = "data:image/png;base64," + "iVBORw0KGgo" * 40
+    assert _may_hold_base64(f"see {blob} here")
+    assert not _may_hold_base64("plain prose " * 1000)
+    assert not _may_hold_base64("é" * 300)
+
+
+# -- signals over many texts: the joined-text scan against the per-text reference ----------
+
+_SIGNAL_WORDS = [
+    "error",
+    "Errors",
+    "ERRNO",
+    "failed",
+    "E/",
+    "F/",
+    "W/",
+    "e/",
+    "stack",
+    "trace",
+    "stack trace",
+    "stacktrace",
+    "timed",
+    "out",
+    "timed out",
+    "not",
+    "found",
+    "not found",
+    "could",
+    "oom",
+    "room",
+    "warn",
+    "Warnings",
+    "terror",
+    "segfault",
+    "ſegfault",
+    "Kill",
+    "\u212aILLED",
+    "İnvalid",
+    "ok",
+    "fine",
+    "#49",
+    "49",
+    "1492",
+    "replay",
+    "ReplayData",
+    "test/issue.py",
+    "ünïcode",
+    "Σ",
+    "ΑΣ",
+    "x",
+]
+_SEPARATORS = [" ", "", "\n", "\\n", "/", "-", "_", ":", '"', "\t", "é", "9"]
+_TEXT = st.lists(
+    st.one_of(st.sampled_from(_SIGNAL_WORDS), st.sampled_from(_SEPARATORS)), max_size=24
+).map("".join)
+
+
+def _reference_tiers(texts: list[str]) -> list[set[int]]:
+    """signal_tiers as it was: every text lowered, anchors tested, the regex run per text."""
+    lowered = [text.lower() for text in texts]
+    tiers = []
+    for anchors, pattern in (
+        (signals._ERROR_ANCHORS, signals.ERROR_SIGNAL),
+        (signals._WARNING_ANCHORS, signals.WARNING_SIGNAL),
+    ):
+        hits = {
+            i
+            for i, low in enumerate(lowered)
+            if any(a in low for a in anchors) and pattern.search(texts[i])
+        }
+        tiers.append(hits if len(hits) <= len(texts) // 2 else set())
+    return tiers
+
+
+def _reference_hits(texts: list[str], terms: list[str], max_keep: int) -> set[int]:
+    """question_hits as it was: per-text substring tests and findall."""
+    if not terms or not texts:
+        return set()
+    lowered = [text.lower() for text in texts]
+    n = len(texts)
+    present = []
+    for term in terms:
+        anchor = term[1:] if term.startswith("#") else term
+        holders = sum(1 for low in lowered if anchor in low)
+        if holders > 0 and (holders <= 0.9 * n or n < 4 or any(c.isdigit() for c in anchor)):
+            present.append(term)
+    pattern = signals.term_pattern(present)
+    if pattern is None:
+        return set()
+    needles = [t[1:] if t.startswith("#") else t for t in present]
+    found = [
+        {signals._canonical(m, terms) for m in pattern.findall(text)}
+        if any(x in low for x in needles)
+        else set()
+        for text, low in zip(texts, lowered, strict=True)
+    ]
+    df: dict[str, int] = {}
+    for hits in found:
+        for term in hits:
+            df[term] = df.get(term, 0) + 1
+    useful = {t: math.log(n / c) for t, c in df.items() if c <= max(n // 2, 1)}
+    if not useful:
+        return set()
+    keep = {i for i, hits in enumerate(found) if any(df[t] <= 3 and t in useful for t in hits)}
+    scored = [(sum(useful.get(t, 0.0) for t in hits), i) for i, hits in enumerate(found)]
+    ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
+    keep.update(i for _, i in ranked[:max_keep])
+    return keep
+
+
+@given(st.lists(_TEXT, max_size=30))
+def test_signal_tiers_match_the_per_text_reference(texts: list[str]) -> None:
+    assert signals.signal_tiers(texts) == _reference_tiers(texts)
+
+
+_TERMS = st.lists(
+    st.sampled_from(
+        ["error", "replay", "#49", "49", "test/issue.py", "issue", "found", "out", "x", "trace"]
+    ),
+    max_size=5,
+)
+
+
+@given(st.lists(_TEXT, max_size=30), _TERMS, st.integers(min_value=0, max_value=5))
+def test_question_hits_match_the_per_text_reference(
+    texts: list[str], terms: list[str], max_keep: int
+) -> None:
+    assert signals.question_hits(texts, terms, max_keep) == _reference_hits(texts, terms, max_keep)
+
+
+def test_signal_positions_map_to_the_right_text() -> None:
+    texts = ["all fine", "", "ok", "disk error here", "ok", "fine", "ok", "a failure", "ok"]
+    assert signals.signal_tiers(texts)[0] == {3, 7}
+    # the word boundary is a real newline inside a text, not the letter after an escape
+    assert signals.signal_tiers(["ok", "line one\nerror two", "ok", "ok"])[0] == {1}
+    assert signals.signal_tiers(["ok", "literal \\nerror", "ok", "ok"])[0] == set()
+
+
+def test_lowercase_that_changes_length_keeps_positions() -> None:
+    # "İ".lower() is two characters: the scan must not shift later texts' positions
+    texts = ["İİİİ ok", "İ", "fine", "an error", "ok", "ok"]
+    assert signals.signal_tiers(texts) == _reference_tiers(texts)
+    assert signals.question_hits(texts, ["error"], 5) == {3}
+
+
+def test_empty_valued_keys_are_no_signal() -> None:
+    items = [
+        {"id": i, "error": None, "failed": False, "errors": [], "msg": "ok"} for i in range(30)
+    ]
+    items[7] = {**items[7], "error": "disk full"}
+    texts = [_flat_text(item)[1] for item in items]
+    assert signals.signal_tiers(texts)[0] == {7}
+
+
+def test_text_scan_holders_and_word_holders() -> None:
+    scan = TextScan(["abc", "xabc", "", "ABC d", "ab\nc"])
+    assert scan.exact
+    assert scan.holders("abc") == [0, 1, 3]
+    assert scan.holders("c") == [0, 1, 3, 4]
+    assert scan.pattern_holders(["abc"], re.compile(r"(?<![A-Za-z])abc", re.I)) == {0, 3}
