@@ -42,8 +42,10 @@ def cold_engine() -> Headroom:
     tool_output._candidates = tool_output._Memo()
     recall._memo = recall._Memo()
     from headroom import analysis
+    from headroom.transforms import json_compress
 
     analysis._memo = analysis._FactMemo()
+    json_compress._parsed = json_compress._ParseMemo()
     return Headroom()
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,11 +47,56 @@ def _reject_constant(name: str) -> Any:
     raise _Reject(f"non-standard constant {name}")
 
 
+class _ParseMemo:
+    """The last few parsed documents by text: one request parses a tool output for the audit,
+    for compression, again for the rolling window's harder pass and for recall. Callers treat
+    the documents as read-only (every transform builds new containers)."""
+
+    def __init__(self, max_entries: int = 32, max_chars: int = 16_000_000) -> None:
+        self._data: OrderedDict[str, Any] = OrderedDict()
+        self._chars = 0
+        self._max_entries = max_entries
+        self._max_chars = max_chars
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> Any:
+        with self._lock:
+            if text in self._data:
+                self._data.move_to_end(text)
+                return self._data[text]
+        return None
+
+    def put(self, text: str, document: Any) -> None:
+        if len(text) > self._max_chars // 4:
+            return
+        with self._lock:
+            if text in self._data:
+                return
+            self._data[text] = document
+            self._chars += len(text)
+            while len(self._data) > self._max_entries or self._chars > self._max_chars:
+                old, _ = self._data.popitem(last=False)
+                self._chars -= len(old)
+
+
+_parsed = _ParseMemo()
+
+
 def parse_json(text: str) -> Any:
-    """The parsed document, or ``_NOT_JSON`` when ``text`` is not a strict JSON object/array."""
+    """The parsed document, or ``_NOT_JSON`` when ``text`` is not a strict JSON object/array.
+    Memoised for the last few texts; do not mutate the result."""
     start = text.lstrip()[:1]
     if start not in ("{", "["):
         return _NOT_JSON
+    hit = _parsed.get(text)
+    if hit is not None:
+        return hit
+    document = _parse(text)
+    _parsed.put(text, document)
+    return document
+
+
+def _parse(text: str) -> Any:
     try:
         return json.loads(
             text,
@@ -185,17 +232,49 @@ def _flat_text(item: Any) -> tuple[str, str]:
 
 
 def _walk(value: Any, values: list[str], signal: list[str], depth: int) -> None:
+    """Collect an item's texts. Scalars are handled inline, not by a call each: a list of
+    thousands of items holds hundreds of thousands of them."""
     if depth > 6:
         return
+    deep = depth >= 6  # children of this value are past the depth limit: keys only
     if isinstance(value, dict):
         for key, inner in value.items():
-            if inner not in (None, False, "", [], {}):
-                signal.append(str(key))
-            values.append(str(key))
-            _walk(inner, values, signal, depth + 1)
+            kind = type(inner)
+            name = key if type(key) is str else str(key)
+            if kind is str:
+                if inner:
+                    signal.append(name)
+                values.append(name)
+                if not deep:
+                    values.append(inner)
+                    signal.append(inner)
+            elif kind is int or kind is float:
+                if inner:
+                    signal.append(name)
+                values.append(name)
+                if not deep:
+                    values.append(str(inner))
+            elif kind is bool or inner is None:
+                if inner:
+                    signal.append(name)
+                values.append(name)
+            else:
+                if inner not in (None, False, "", [], {}):
+                    signal.append(name)
+                values.append(name)
+                _walk(inner, values, signal, depth + 1)
     elif isinstance(value, list):
         for inner in value[:50]:
-            _walk(inner, values, signal, depth + 1)
+            kind = type(inner)
+            if kind is str:
+                if not deep:
+                    values.append(inner)
+                    signal.append(inner)
+            elif kind is int or kind is float:
+                if not deep:
+                    values.append(str(inner))
+            elif kind is not bool and inner is not None:
+                _walk(inner, values, signal, depth + 1)
     elif isinstance(value, str):
         values.append(value)
         signal.append(value)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headroom.analysis import _BASE64, _may_hold_base64
@@ -189,3 +190,59 @@ def test_text_scan_holders_and_word_holders() -> None:
     assert scan.holders("abc") == [0, 1, 3]
     assert scan.holders("c") == [0, 1, 3, 4]
     assert scan.pattern_holders(["abc"], re.compile(r"(?<![A-Za-z])abc", re.I)) == {0, 3}
+
+
+def _reference_walk(value: Any, values: list[str], signal: list[str], depth: int) -> None:
+    """The plain recursive form of json_compress._walk (one call per value)."""
+    if depth > 6:
+        return
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if inner not in (None, False, "", [], {}):
+                signal.append(str(key))
+            values.append(str(key))
+            _reference_walk(inner, values, signal, depth + 1)
+    elif isinstance(value, list):
+        for inner in value[:50]:
+            _reference_walk(inner, values, signal, depth + 1)
+    elif isinstance(value, str):
+        values.append(value)
+        signal.append(value)
+    elif value is not None and not isinstance(value, bool):
+        values.append(str(value))
+
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats(allow_nan=False, allow_infinity=False, width=16)
+    | st.sampled_from(["", "error", "ok"])
+)
+_items = st.recursive(
+    _scalars,
+    lambda children: (
+        st.lists(children, max_size=55)
+        | st.dictionaries(st.sampled_from(["a", "error", "b", ""]), children, max_size=4)
+    ),
+    max_leaves=80,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_items)
+def test_flat_text_matches_the_plain_recursive_walk(item: Any) -> None:
+    values: list[str] = []
+    signal: list[str] = []
+    _reference_walk(item, values, signal, 0)
+    assert _flat_text(item) == (" ".join(values), " ".join(signal))
+
+
+def test_flat_text_stops_at_the_depth_limit_like_the_plain_walk() -> None:
+    item: Any = {"error": "x", "n": 1}
+    for depth in range(9):
+        item = {"level": [item, depth, "s"], "k": {"z": 0, "t": True}}
+        values: list[str] = []
+        signal: list[str] = []
+        _reference_walk(item, values, signal, 0)
+        assert _flat_text(item) == (" ".join(values), " ".join(signal))
