@@ -153,15 +153,7 @@ def question_hits(texts: Sequence[str], terms: Sequence[str], max_keep: int = 25
         return set()
     n = len(texts)
     scan = TextScan(texts)
-    holders = _term_holders(scan, terms)
-    present = []
-    for term in terms:
-        anchor = term[1:] if term.startswith("#") else term
-        held = len(holders[term])
-        # A word in nearly every text even as a substring cannot single anything out; numbers
-        # and #refs match more strictly than as substrings, so they always stay.
-        if held > 0 and (held <= 0.9 * n or n < 4 or any(c.isdigit() for c in anchor)):
-            present.append(term)
+    present = [term for term in terms if _singles_out(scan, term, n)]
     pattern = term_pattern(present)
     if pattern is None:
         return set()
@@ -169,6 +161,7 @@ def question_hits(texts: Sequence[str], terms: Sequence[str], max_keep: int = 25
     if scan.exact and not scan.casefold_specials and all(map(_plain_needle, starts)):
         matches = scan.findall(starts, pattern)
     else:
+        holders = _term_holders(scan, present)
         holding = sorted({i for term in present for i in holders[term]})
         matches = {i: pattern.findall(texts[i]) for i in holding}
     candidates = sorted(matches)
@@ -186,6 +179,24 @@ def question_hits(texts: Sequence[str], terms: Sequence[str], max_keep: int = 25
     ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
     keep.update(i for _, i in ranked[:max_keep])
     return keep
+
+
+def _singles_out(scan: TextScan, term: str, n: int) -> bool:
+    """Whether some text holds ``term`` (lowercase, a ``#49`` reference as ``49``) and it is
+    not in nearly every text: a word in 90% of the texts even as a substring cannot single
+    anything out; numbers and #refs match more strictly than as substrings, so they always
+    stay. Counting occurrences (one C call) settles it unless they exceed 90% of the texts."""
+    anchor = term[1:] if term.startswith("#") else term
+    dense_ok = n < 4 or any(c.isdigit() for c in anchor)
+    if scan.exact and anchor and "\n" not in anchor:
+        occurrences = scan.lowered.count(anchor)
+        if occurrences == 0:
+            return False
+        if dense_ok or occurrences <= 0.9 * n:
+            return True  # holders <= occurrences
+        return scan.count_holders(anchor) <= 0.9 * n
+    held = len(_term_holders(scan, [term])[term])
+    return held > 0 and (held <= 0.9 * n or dense_ok)
 
 
 def _match_start(term: str) -> str:

@@ -32,6 +32,7 @@ class TextScan:
         self.exact = len(self.lowered) == len(self.joined)
         self.starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
         self._casefold_specials: bool | None = None
+        self._lowered_texts: list[str] | None = None
 
     @property
     def casefold_specials(self) -> bool:
@@ -39,6 +40,21 @@ class TextScan:
         if self._casefold_specials is None:
             self._casefold_specials = any(c in self.joined for c in CASEFOLD_SPECIALS)
         return self._casefold_specials
+
+    @property
+    def lowered_texts(self) -> list[str]:
+        """Each text's lowercase form (slices of ``lowered``; requires ``exact``)."""
+        if self._lowered_texts is None:
+            low, starts = self.lowered, self.starts
+            self._lowered_texts = [
+                low[starts[i] : starts[i + 1] - 1] for i in range(len(self.texts))
+            ]
+        return self._lowered_texts
+
+    def count_holders(self, needle: str) -> int:
+        """How many texts' lowercase form contains ``needle`` (no newline; requires
+        ``exact``): one ``in`` test per text, cheaper than a find per hit when most hold it."""
+        return len([1 for low in self.lowered_texts if needle in low])
 
     def text_at(self, position: int) -> int:
         return bisect_right(self.starts, position) - 1
