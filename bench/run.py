@@ -46,6 +46,7 @@ def cold_engine() -> Headroom:
 
     analysis._memo = analysis._FactMemo()
     json_compress._parsed = json_compress._ParseMemo()
+    json_compress._minified = json_compress._ParseMemo()
     return Headroom()
 
 

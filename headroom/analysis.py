@@ -40,7 +40,7 @@ from .plan import WASTE_CATEGORIES, Waste
 from .tokens import count_text, estimate_tokens, message_tokens
 from .transforms.base import TransformContext
 from .transforms.cache_alignment import align_text, split_context
-from .transforms.json_compress import dumps_min, is_json_document, parse_json
+from .transforms.json_compress import minified_json
 from .transforms.tool_output import DIGEST_TAG, compress_with_terms
 
 _BASE64 = re.compile(r"(?:data:[\w/+.-]+;base64,)?[A-Za-z0-9+/]{256,}={0,2}")
@@ -160,10 +160,7 @@ def _is_shrunk(shown: str) -> bool:
 
 def _minified_tokens(content: str, encoding: str) -> int | None:
     """An estimate of the minified document's tokens (see ``estimate_tokens``)."""
-    document = parse_json(content)
-    if not is_json_document(document):
-        return None
-    minified = dumps_min(document)
+    minified = minified_json(content)
     return None if minified is None else estimate_tokens(minified, encoding)
 
 

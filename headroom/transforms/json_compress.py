@@ -96,6 +96,22 @@ def parse_json(text: str) -> Any:
     return document
 
 
+_minified = _ParseMemo()
+
+
+def minified_json(text: str) -> str | None:
+    """``text`` parsed and minified, or None when it is not strict JSON (or not UTF-8
+    representable). Memoised like ``parse_json``: the audit and each compression pass of one
+    request want the same minified text."""
+    hit = _minified.get(text)
+    if hit is not None:
+        return hit or None
+    document = parse_json(text)
+    minified = dumps_min(document) if is_json_document(document) else None
+    _minified.put(text, minified or "")
+    return minified
+
+
 def _parse(text: str) -> Any:
     try:
         return json.loads(

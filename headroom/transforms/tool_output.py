@@ -39,7 +39,7 @@ from ..tokens import (
     prefetch_message_counts,
 )
 from .base import TransformContext
-from .json_compress import Shrinker, dumps_min, is_json_document, parse_json
+from .json_compress import Shrinker, dumps_min, is_json_document, minified_json, parse_json
 from .json_references import reference_repeats
 from .text_compress import shorten_lines
 
@@ -188,7 +188,7 @@ def looks_like_json(text: str) -> bool:
 def _compress_json(
     text: str, document: Any, profile: ToolProfile, terms: Sequence[str], encoding: str
 ) -> str | None:
-    minified = dumps_min(document)
+    minified = minified_json(text)
     if minified is None:
         return None
     if not count_exceeds(minified, profile.min_tokens, encoding):
