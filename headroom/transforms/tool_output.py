@@ -235,11 +235,15 @@ def apply(
     running = ctx.tool_tokens + REPLY_PRIMING_TOKENS
     for i, message in enumerate(messages):
         if role_of(message) in TOOL_ROLES and isinstance(message.get("content"), str):
-            new_message = _compress_message(message, i, messages, calls, ctx, False)
+            new_message = _compress_message(
+                message, _settings(message, i, messages, calls, ctx, False), ctx
+            )
             if harder is not None and harder.applies(
                 running, message_tokens(new_message, ctx.info)
             ):
-                new_message = _compress_message(message, i, messages, calls, ctx, True)
+                new_message = _compress_message(
+                    message, _settings(message, i, messages, calls, ctx, True), ctx
+                )
             if new_message is not message:
                 saved += message_tokens(message, ctx.info) - message_tokens(new_message, ctx.info)
                 out[i] = new_message
@@ -250,13 +254,10 @@ def apply(
 
 def _compress_message(
     message: dict[str, Any],
-    index: int,
-    messages: list[Any],
-    calls: dict[str, tuple[str, str]],
+    settings: tuple[ToolProfile, tuple[str, ...]],
     ctx: TransformContext,
-    harder: bool,
 ) -> dict[str, Any]:
-    profile, terms = _settings(message, index, messages, calls, ctx, harder)
+    profile, terms = settings
     content = message["content"]
     new_content = _compress_memo(content, profile, terms, ctx.info.encoding)
     if new_content is content or new_content == content:

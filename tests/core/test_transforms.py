@@ -210,28 +210,29 @@ def test_dynamic_value_patterns() -> None:
     assert not find_dynamic_values("version 3.11 of the API, ratio 3:1")
 
 
-def long_chat(turns: int, size: int) -> list[dict[str, Any]]:
+def chat_reading(outputs: list[str], tool: str, ask: str, answer: str) -> list[dict[str, Any]]:
+    """An agent loop: per output, a question, a tool call, the output and an answer."""
     messages: list[dict[str, Any]] = [{"role": "system", "content": "Be helpful."}]
-    for t in range(turns):
-        messages.append({"role": "user", "content": f"question {t}"})
-        messages.append(
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": f"call_{t}",
-                        "type": "function",
-                        "function": {"name": "read", "arguments": "{}"},
-                    }
-                ],
-            }
-        )
-        # Few long lines: nothing for line shortening to take, so only dropping helps.
-        lines = [f"{t}-{i} " + "plain text words " * (size // 10) for i in range(20)]
-        messages.append({"role": "tool", "tool_call_id": f"call_{t}", "content": "\n".join(lines)})
-        messages.append({"role": "assistant", "content": f"answer {t}"})
+    for t, output in enumerate(outputs):
+        messages.append({"role": "user", "content": f"{ask} {t}"})
+        call = {
+            "id": f"call_{t}",
+            "type": "function",
+            "function": {"name": tool, "arguments": "{}"},
+        }
+        messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        messages.append({"role": "tool", "tool_call_id": f"call_{t}", "content": output})
+        messages.append({"role": "assistant", "content": f"{answer} {t}"})
     return messages
+
+
+def long_chat(turns: int, size: int) -> list[dict[str, Any]]:
+    # Few long lines: nothing for line shortening to take, so only dropping helps.
+    outputs = [
+        "\n".join(f"{t}-{i} " + "plain text words " * (size // 10) for i in range(20))
+        for t in range(turns)
+    ]
+    return chat_reading(outputs, "read", "question", "answer")
 
 
 def test_rolling_window_drops_whole_units_and_marks_it() -> None:
@@ -295,29 +296,14 @@ def test_window_marker_is_not_part_of_the_stable_prefix() -> None:
 
 def log_chat(outputs: int, lines: int = 400) -> list[dict[str, Any]]:
     """An agent loop reading one plain-text log per turn (left whole unless it must shrink)."""
-    messages: list[dict[str, Any]] = [{"role": "system", "content": "Be helpful."}]
-    for t in range(outputs):
-        messages.append({"role": "user", "content": f"Read log {t}."})
-        messages.append(
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": f"call_{t}",
-                        "type": "function",
-                        "function": {"name": "bash", "arguments": "{}"},
-                    }
-                ],
-            }
-        )
-        log = [
+    logs = [
+        "\n".join(
             f"2025-01-0{t + 1} 10:{i // 60:02d}:{i % 60:02d} INFO worker {i} ok"
             for i in range(lines)
-        ]
-        messages.append({"role": "tool", "tool_call_id": f"call_{t}", "content": "\n".join(log)})
-        messages.append({"role": "assistant", "content": f"Log {t} is fine."})
-    return messages
+        )
+        for t in range(outputs)
+    ]
+    return chat_reading(logs, "bash", "Read log", "Log is fine:")
 
 
 def test_window_compresses_the_output_that_overflows_and_keeps_what_was_sent() -> None:
