@@ -47,6 +47,7 @@ def cold_engine() -> Headroom:
     analysis._memo = analysis._FactMemo()
     json_compress._parsed = json_compress._ParseMemo()
     json_compress._minified = json_compress._ParseMemo()
+    json_compress._signals_memo.clear()
     return Headroom()
 
 

@@ -80,6 +80,13 @@ class _ParseMemo:
 
 
 _parsed = _ParseMemo()
+# Signal scans by (list identity, question terms); each entry holds its list, so the identity
+# cannot be reused by another list while the entry lives.
+_signals_memo: dict[
+    tuple[int, tuple[str, ...]], tuple[list[Any], frozenset[int], frozenset[int]]
+] = {}
+_signals_lock = threading.Lock()
+_SIGNALS_MEMO_ENTRIES = 32  # like the parse memo: holds lists of that many documents at most
 
 
 def parse_json(text: str) -> Any:
@@ -199,6 +206,21 @@ class Shrinker:
         return out
 
     def _signal_indices(self, items: list[Any]) -> tuple[set[int], set[int]]:
+        """``_scan_signals``, memoised for this very list (parsed documents are shared, so the
+        rolling window's harder pass over the same output does not scan it again)."""
+        key = (id(items), self.terms)
+        with _signals_lock:
+            hit = _signals_memo.get(key)
+        if hit is not None and hit[0] is items:
+            return set(hit[1]), set(hit[2])
+        signals, focused = self._scan_signals(items)
+        with _signals_lock:
+            _signals_memo[key] = (items, frozenset(signals), frozenset(focused))
+            while len(_signals_memo) > _SIGNALS_MEMO_ENTRIES:
+                _signals_memo.pop(next(iter(_signals_memo)))
+        return signals, focused
+
+    def _scan_signals(self, items: list[Any]) -> tuple[set[int], set[int]]:
         """(items with an error, a rare value, a numeric extreme or a warning, at most
         ``max(5, n // 10)`` of them; items the question names)."""
         texts = [_flat_text(item) for item in items]

@@ -246,3 +246,21 @@ def test_flat_text_stops_at_the_depth_limit_like_the_plain_walk() -> None:
         signal: list[str] = []
         _reference_walk(item, values, signal, 0)
         assert _flat_text(item) == (" ".join(values), " ".join(signal))
+
+
+def test_signal_scans_are_memoised_per_list_and_bounded() -> None:
+    from headroom.options import ToolProfile
+    from headroom.transforms import json_compress
+    from headroom.transforms.json_compress import Shrinker
+
+    rows = [{"id": i, "state": "ok" if i != 17 else "failed"} for i in range(300)]
+    shrinker = Shrinker(ToolProfile(), ("#42",))
+    first = shrinker._signal_indices(rows)
+    assert 17 in first[0] and 42 in first[1]
+    assert shrinker._signal_indices(rows) == first  # from the memo
+    other = [dict(row) for row in rows]
+    other[99]["state"] = "crashed"
+    assert 99 in shrinker._signal_indices(other)[0]  # another list: scanned on its own
+    for _ in range(json_compress._SIGNALS_MEMO_ENTRIES + 5):
+        shrinker._signal_indices([{"id": 1}] * 30)
+    assert len(json_compress._signals_memo) <= json_compress._SIGNALS_MEMO_ENTRIES
