@@ -265,9 +265,9 @@ def _category_columns(items: Sequence[dict[str, object]]) -> list[list[str]]:
     columns: list[list[str]] = []
     for key in keys:
         raw = [row.get(key, _MISSING) for row in flat]
-        distinct = {repr(v) for v in raw}
-        if len(distinct) <= 12:
-            columns.append([repr(v) for v in raw])
+        reprs = list(map(repr, raw))
+        if len(set(reprs)) <= 12:
+            columns.append(reprs)
         else:  # high-cardinality field: only its presence can be rare
             columns.append(["-" if v is None or v is _MISSING else "+" for v in raw])
     return columns
