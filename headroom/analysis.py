@@ -41,7 +41,7 @@ from .tokens import count_text, estimate_tokens, message_tokens
 from .transforms.base import TransformContext
 from .transforms.cache_alignment import align_text, split_context
 from .transforms.json_compress import minified_json
-from .transforms.tool_output import DIGEST_TAG, compress_with_terms
+from .transforms.tool_output import compress_with_terms, split_digest
 
 _BASE64 = re.compile(r"(?:data:[\w/+.-]+;base64,)?[A-Za-z0-9+/]{256,}={0,2}")
 _HTML_TAG = re.compile(r"<(?:[a-zA-Z][\w:-]*|/[a-zA-Z][\w:-]*)(?:\s[^<>]{0,2000})?/?>")
@@ -143,19 +143,13 @@ def _tool_savings(
     saved = max(original - count_text(shown, encoding), 0)
     if not saved:
         return 0, 0
-    if not _is_shrunk(shown):
+    if not split_digest(shown)[1]:
         return saved, 0  # only minified: all of it is whitespace, counted exactly
     minified = _memo.get(("min", content, encoding), lambda: _minified_tokens(content, encoding))
     if minified is None:
         return 0, saved
     whitespace = min(max(original - minified, 0), saved)
     return whitespace, saved - whitespace
-
-
-def _is_shrunk(shown: str) -> bool:
-    """Whether compression cut content (its output ends with the digest line), as opposed to
-    only minifying it."""
-    return DIGEST_TAG in shown[shown.rfind("\n") + 1 :]
 
 
 def _minified_tokens(content: str, encoding: str) -> int | None:

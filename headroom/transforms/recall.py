@@ -27,7 +27,7 @@ from .base import TransformContext
 from .json_compress import Shrinker, _flat_text, dumps_min, is_json_document, parse_json
 from .json_references import SAME_AS_KEY, expand_references
 from .signals import question_hits
-from .tool_output import DIGEST_TAG
+from .tool_output import split_digest
 
 NAME = "recall"
 RECALL_ID_PREFIX = "call_headroom_recall_"
@@ -115,7 +115,7 @@ def _missing_parts(original: str, compressed: str, terms: tuple[str, ...]) -> li
 def _visible_json(compressed: str) -> str:
     """What the compressed output shows, with repeated objects written out again, so an item
     that is there but refers to an earlier copy of its ``user`` counts as shown."""
-    body = compressed.split("\n" + DIGEST_TAG, 1)[0]
+    body = split_digest(compressed)[0]
     if SAME_AS_KEY not in body:
         return compressed
     document = parse_json(body)

@@ -47,6 +47,15 @@ NAME = "tool_output_compression"
 DIGEST_TAG = "<headroom:tool_digest"
 
 
+def split_digest(shown: str) -> tuple[str, bool]:
+    """(``shown`` without a trailing digest line, whether it had one): a digest line marks an
+    output Headroom cut, as opposed to one it only minified or left alone."""
+    cut = shown.rfind("\n")
+    if cut >= 0 and shown.startswith(DIGEST_TAG, cut + 1):
+        return shown[:cut], True
+    return shown, False
+
+
 def digest_line(original: str) -> str:
     digest = hashlib.sha256(original.encode("utf-8", "surrogatepass")).hexdigest()
     return f'<headroom:tool_digest sha256="{digest}">'
