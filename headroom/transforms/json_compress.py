@@ -18,7 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..options import ToolProfile
-from .signals import extreme_indices, question_hits, rare_category_indices, signal_tiers
+from .signals import (
+    extreme_indices,
+    item_question_hits,
+    item_signal_tiers,
+    rare_category_indices,
+)
 from .text_compress import shorten_lines
 
 TRUNCATED_KEY = "__headroom_truncated"
@@ -223,8 +228,8 @@ class Shrinker:
     def _scan_signals(self, items: list[Any]) -> tuple[set[int], set[int]]:
         """(items with an error, a rare value, a numeric extreme or a warning, at most
         ``max(5, n // 10)`` of them; items the question names)."""
-        texts = [_flat_text(item) for item in items]
-        errors, warnings = signal_tiers([t[1] for t in texts])
+        parts = [item_parts(item) for item in items]
+        errors, warnings = item_signal_tiers([p[1] for p in parts])
         tiers = [
             errors,
             rare_category_indices(items),
@@ -239,8 +244,8 @@ class Shrinker:
                 if len(keep) >= cap:
                     break
                 keep.add(i)
-        focused = question_hits(
-            [t[0] for t in texts], self.terms, max_keep=min(25, max(5, len(items) // 20))
+        focused = item_question_hits(
+            [p[0] for p in parts], self.terms, max_keep=min(25, max(5, len(items) // 20))
         )
         return keep, focused
 
@@ -260,13 +265,14 @@ class Shrinker:
         return f"{value[:limit]}…[headroom: {cut} chars cut]"
 
 
-def _flat_text(item: Any) -> tuple[str, str]:
-    """(all text of an item for question terms, its signal text: string values and the keys
-    of non-empty values, so an ``"error": null`` field that every item has is no signal)."""
+def item_parts(item: Any) -> tuple[list[str], list[str]]:
+    """(all texts of an item, for question terms: its keys and values; its signal texts:
+    string values and the keys of non-empty values, so an ``"error": null`` field that every
+    item has is no signal)."""
     values: list[str] = []
     signal: list[str] = []
     _walk(item, values, signal, 0)
-    return " ".join(values), " ".join(signal)
+    return values, signal
 
 
 def _walk(value: Any, values: list[str], signal: list[str], depth: int) -> None:

@@ -7,7 +7,8 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
-from .text_scan import TextScan
+from .part_index import PartIndex
+from .text_scan import CASEFOLD_SPECIALS, TextScan
 
 # Words that flag an error or a failure in a value or a log line ...
 ERROR_SIGNAL = re.compile(
@@ -86,32 +87,76 @@ _WARNING_WORDS = tuple(a.split(" ")[0] for a in _WARNING_ANCHORS)
 def signal_tiers(texts: Sequence[str]) -> list[set[int]]:
     """[errors, warnings]: indices of texts in each tier, a tier left empty when more than
     half of the texts carry it (then the word singles nothing out)."""
-    scan = TextScan(texts)
+    return [_at_most_half(hits, len(texts)) for hits in _signal_hits(texts)]
+
+
+def item_signal_tiers(items: Sequence[Sequence[str]]) -> list[set[int]]:
+    """``signal_tiers`` for items made of text parts (a JSON array item's keys and values),
+    each distinct part scanned once; a match lies inside one part."""
+    index = PartIndex(items)
+    hits: list[set[int]] = [set(), set()]
+    for scan, first in _part_scans(index):
+        for tier, found in zip(hits, _scan_signal_hits(scan), strict=True):
+            tier.update(first + i for i in found)
+    return [_at_most_half(index.items_holding(tier), len(items)) for tier in hits]
+
+
+def _part_scans(index: PartIndex) -> list[tuple[TextScan, int]]:
+    """Scans over ``index``'s parts, each with the index of its first part: one scan, or,
+    when some parts cannot be searched joined (``TextScan.exact``, ``CASEFOLD_SPECIALS``),
+    the others in one scan and those after them in a second, searched part by part. The
+    parts are reordered to match; a few Turkish names no longer slow down the whole list."""
+    scan = TextScan(index.parts)
+    if scan.exact and not scan.casefold_specials:
+        return [(scan, 0)]
+    odd_at = scan.holding_any(CASEFOLD_SPECIALS)
+    plain = [part for i, part in enumerate(index.parts) if i not in odd_at]
+    plain_scan = TextScan(plain)
+    if not plain_scan.exact:  # a character other than the specials changes length
+        odd_at = {i for i, part in enumerate(index.parts) if _odd(part)}
+        plain = [part for i, part in enumerate(index.parts) if i not in odd_at]
+        plain_scan = TextScan(plain)
+    odd = [index.parts[i] for i in sorted(odd_at)]
+    index.parts = plain + odd
+    return [(plain_scan, 0), (TextScan(odd), len(plain))]
+
+
+def _odd(text: str) -> bool:
+    """Whether a joined scan cannot search ``text`` exactly."""
+    return len(text.lower()) != len(text) or any(c in text for c in CASEFOLD_SPECIALS)
+
+
+def _at_most_half(hits: set[int], n: int) -> set[int]:
+    return hits if len(hits) <= n // 2 else set()
+
+
+def _signal_hits(texts: Sequence[str]) -> list[set[int]]:
+    """[errors, warnings]: indices of the texts each pattern matches in."""
+    return _scan_signal_hits(TextScan(texts))
+
+
+def _scan_signal_hits(scan: TextScan) -> list[set[int]]:
+    texts = scan.texts
     if not scan.exact or scan.casefold_specials:
         lowered = [text.lower() for text in texts]
-        tiers = []
-        for anchors, pattern in (
-            (_ERROR_ANCHORS, ERROR_SIGNAL),
-            (_WARNING_ANCHORS, WARNING_SIGNAL),
-        ):
-            hits = _matching(texts, lowered, anchors, pattern)
-            tiers.append(hits if len(hits) <= len(texts) // 2 else set())
-        return tiers
+        return [
+            _matching(texts, lowered, _ERROR_ANCHORS, ERROR_SIGNAL),
+            _matching(texts, lowered, _WARNING_ANCHORS, WARNING_SIGNAL),
+        ]
     return [
-        _scanned_tier(scan, _ERROR_WORDS, ERROR_SIGNAL),
-        _scanned_tier(scan, _WARNING_WORDS, WARNING_SIGNAL),
+        _scanned_hits(scan, _ERROR_WORDS, ERROR_SIGNAL),
+        _scanned_hits(scan, _WARNING_WORDS, WARNING_SIGNAL),
     ]
 
 
-def _scanned_tier(scan: TextScan, words: Sequence[str], pattern: re.Pattern[str]) -> set[int]:
-    """One tier of ``signal_tiers`` from the joined texts.
+def _scanned_hits(scan: TextScan, words: Sequence[str], pattern: re.Pattern[str]) -> set[int]:
+    """The texts ``pattern`` matches in, found from the joined texts.
 
     Every alternative of the patterns starts, after a non-letter, with its anchor's first
     word, so (with no ``CASEFOLD_SPECIALS`` in the texts) a text matches exactly when the
     pattern matches at such a word, and then it also holds the anchor ``_matching`` asks for.
     """
-    hits = scan.pattern_holders(words, pattern)
-    return hits if len(hits) <= len(scan.texts) // 2 else set()
+    return scan.pattern_holders(words, pattern)
 
 
 def _term_regex(term: str) -> str:
@@ -154,16 +199,43 @@ def question_hits(texts: Sequence[str], terms: Sequence[str], max_keep: int = 25
     n = len(texts)
     scan = TextScan(texts)
     present = [term for term in terms if _singles_out(scan, term, n)]
+    return _ranked_hits(_term_matches(scan, present), terms, n, max_keep)
+
+
+def item_question_hits(
+    items: Sequence[Sequence[str]], terms: Sequence[str], max_keep: int = 25
+) -> set[int]:
+    """``question_hits`` for items made of text parts (a JSON array item's keys and values),
+    each distinct part scanned once; a match lies inside one part."""
+    if not terms or not items:
+        return set()
+    n = len(items)
+    index = PartIndex(items)
+    scans = _part_scans(index)
+    present = [term for term in terms if _singles_out_of_items(scans, index, term, n)]
+    matches: dict[int, list[str]] = {}
+    for scan, first in scans:
+        matches.update((first + i, found) for i, found in _term_matches(scan, present).items())
+    return _ranked_hits(index.gather(matches), terms, n, max_keep)
+
+
+def _term_matches(scan: TextScan, present: Sequence[str]) -> dict[int, list[str]]:
+    """For the texts holding one of the ``present`` terms, their matches (possibly none)."""
     pattern = term_pattern(present)
     if pattern is None:
-        return set()
+        return {}
     starts = [_match_start(t) for t in present]
     if scan.exact and not scan.casefold_specials and all(map(_plain_needle, starts)):
-        matches = scan.findall(starts, pattern)
-    else:
-        holders = _term_holders(scan, present)
-        holding = sorted({i for term in present for i in holders[term]})
-        matches = {i: pattern.findall(texts[i]) for i in holding}
+        return scan.findall(starts, pattern)
+    holders = _term_holders(scan, present)
+    holding = sorted({i for term in present for i in holders[term]})
+    return {i: pattern.findall(scan.texts[i]) for i in holding}
+
+
+def _ranked_hits(
+    matches: dict[int, list[str]], terms: Sequence[str], n: int, max_keep: int
+) -> set[int]:
+    """The texts to keep out of ``n``, from each text's matches (``question_hits``)."""
     candidates = sorted(matches)
     found = [{_canonical(m, terms) for m in matches[i]} for i in candidates]
     df: dict[str, int] = {}
@@ -196,6 +268,27 @@ def _singles_out(scan: TextScan, term: str, n: int) -> bool:
             return True  # holders <= occurrences
         return scan.count_holders(anchor) <= 0.9 * n
     held = len(_term_holders(scan, [term])[term])
+    return held > 0 and (held <= 0.9 * n or dense_ok)
+
+
+def _singles_out_of_items(
+    scans: list[tuple[TextScan, int]], index: PartIndex, term: str, n: int
+) -> bool:
+    """``_singles_out`` for ``n`` items whose distinct parts ``scans`` hold."""
+    anchor = term[1:] if term.startswith("#") else term
+    dense_ok = n < 4 or any(c.isdigit() for c in anchor)
+    part_holders: list[int] = []
+    for scan, first in scans:
+        if scan.exact and anchor and "\n" not in anchor:
+            if anchor not in scan.lowered:
+                continue
+            if dense_ok:
+                return True
+            found = scan.holders(anchor)
+        else:
+            found = _term_holders(scan, [term])[term]
+        part_holders.extend(first + i for i in found)
+    held = len(index.items_holding(part_holders))
     return held > 0 and (held <= 0.9 * n or dense_ok)
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add
 
 # Characters that IGNORECASE regexes match to an ASCII letter although they are not one (and
 # whose lowercase form is not that letter): with them present, a regex match need not show up
@@ -30,7 +31,7 @@ class TextScan:
         self.joined = "\n".join(texts)
         self.lowered = self.joined.lower()
         self.exact = len(self.lowered) == len(self.joined)
-        self.starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
+        self.starts = list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
         self._casefold_specials: bool | None = None
         self._lowered_texts: list[str] | None = None
 
@@ -55,6 +56,17 @@ class TextScan:
         """How many texts' lowercase form contains ``needle`` (no newline; requires
         ``exact``): one ``in`` test per text, cheaper than a find per hit when most hold it."""
         return len([1 for low in self.lowered_texts if needle in low])
+
+    def holding_any(self, characters: Iterable[str]) -> set[int]:
+        """Indices of the texts that hold any of ``characters`` (each one character)."""
+        found: set[int] = set()
+        joined, text_at = self.joined, self.text_at
+        for character in characters:
+            at = joined.find(character)
+            while at >= 0:
+                found.add(text_at(at))
+                at = joined.find(character, at + 1)
+        return found
 
     def text_at(self, position: int) -> int:
         return bisect_right(self.starts, position) - 1

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from headroom.analysis import _BASE64, _may_hold_base64
 from headroom.transforms import signals
-from headroom.transforms.json_compress import _flat_text
+from headroom.transforms.json_compress import item_parts
 from headroom.transforms.text_scan import TextScan
 
 _B64_TEXT = st.text(
@@ -160,6 +160,97 @@ def test_question_hits_match_the_per_text_reference(
     assert signals.question_hits(texts, terms, max_keep) == _reference_hits(texts, terms, max_keep)
 
 
+# Items made of parts, searched by distinct part: the same answers as the per-text reference
+# run on each part, an item holding what any of its parts holds.
+_ITEMS = st.lists(st.lists(_TEXT, max_size=5), max_size=30)
+
+
+def _reference_item_tiers(items: list[list[str]]) -> list[set[int]]:
+    tiers = []
+    for anchors, pattern in (
+        (signals._ERROR_ANCHORS, signals.ERROR_SIGNAL),
+        (signals._WARNING_ANCHORS, signals.WARNING_SIGNAL),
+    ):
+        hits = {
+            i
+            for i, parts in enumerate(items)
+            for part in parts
+            if any(a in part.lower() for a in anchors) and pattern.search(part)
+        }
+        tiers.append(hits if len(hits) <= len(items) // 2 else set())
+    return tiers
+
+
+def _reference_item_hits(items: list[list[str]], terms: list[str], max_keep: int) -> set[int]:
+    if not terms or not items:
+        return set()
+    n = len(items)
+    present = []
+    for term in terms:
+        anchor = term[1:] if term.startswith("#") else term
+        holders = sum(1 for parts in items if any(anchor in part.lower() for part in parts))
+        if holders > 0 and (holders <= 0.9 * n or n < 4 or any(c.isdigit() for c in anchor)):
+            present.append(term)
+    pattern = signals.term_pattern(present)
+    if pattern is None:
+        return set()
+    needles = [t[1:] if t.startswith("#") else t for t in present]
+    found = [
+        {
+            signals._canonical(m, terms)
+            for part in parts
+            if any(x in part.lower() for x in needles)
+            for m in pattern.findall(part)
+        }
+        for parts in items
+    ]
+    df: dict[str, int] = {}
+    for hits in found:
+        for term in hits:
+            df[term] = df.get(term, 0) + 1
+    useful = {t: math.log(n / c) for t, c in df.items() if c <= max(n // 2, 1)}
+    if not useful:
+        return set()
+    keep = {i for i, hits in enumerate(found) if any(df[t] <= 3 and t in useful for t in hits)}
+    scored = [(sum(useful.get(t, 0.0) for t in hits), i) for i, hits in enumerate(found)]
+    ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
+    keep.update(i for _, i in ranked[:max_keep])
+    return keep
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ITEMS)
+def test_item_signal_tiers_match_the_per_part_reference(items: list[list[str]]) -> None:
+    assert signals.item_signal_tiers(items) == _reference_item_tiers(items)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ITEMS, _TERMS, st.integers(min_value=0, max_value=5))
+def test_item_question_hits_match_the_per_part_reference(
+    items: list[list[str]], terms: list[str], max_keep: int
+) -> None:
+    expected = _reference_item_hits(items, terms, max_keep)
+    assert signals.item_question_hits(items, terms, max_keep) == expected
+
+
+def test_item_search_is_the_joined_search_on_plain_parts() -> None:
+    items = [["id", str(i), "state", "closed"] for i in range(30)]
+    items[4] = ["id", "4", "state", "open", "note", "replay failed"]
+    joined = ["\n".join(parts) for parts in items]
+    assert signals.item_signal_tiers(items) == signals.signal_tiers(joined) == [{4}, set()]
+    assert signals.item_question_hits(items, ["replay"], 5) == {4}
+    assert signals.question_hits(joined, ["replay"], 5) == {4}
+
+
+def test_item_scans_keep_plain_parts_fast_beside_odd_ones() -> None:
+    # one Turkish name must not hide the error of another item, nor shift its index
+    items = [["name", f"country {i}"] for i in range(40)]
+    items[3] = ["name", "Türkiye Cumhuriyeti İstanbul ılık"]
+    items[17] = ["name", "disk error", "country 17"]
+    assert signals.item_signal_tiers(items)[0] == {17}
+    assert signals.item_question_hits(items, ["türkiye", "17"], 5) == {3, 17}
+
+
 def test_signal_positions_map_to_the_right_text() -> None:
     texts = ["all fine", "", "ok", "disk error here", "ok", "fine", "ok", "a failure", "ok"]
     assert signals.signal_tiers(texts)[0] == {3, 7}
@@ -180,8 +271,9 @@ def test_empty_valued_keys_are_no_signal() -> None:
         {"id": i, "error": None, "failed": False, "errors": [], "msg": "ok"} for i in range(30)
     ]
     items[7] = {**items[7], "error": "disk full"}
-    texts = [_flat_text(item)[1] for item in items]
+    texts = [" ".join(item_parts(item)[1]) for item in items]
     assert signals.signal_tiers(texts)[0] == {7}
+    assert signals.item_signal_tiers([item_parts(item)[1] for item in items])[0] == {7}
 
 
 def test_text_scan_holders_and_word_holders() -> None:
@@ -231,21 +323,21 @@ _items = st.recursive(
 
 @settings(max_examples=300, deadline=None)
 @given(_items)
-def test_flat_text_matches_the_plain_recursive_walk(item: Any) -> None:
+def test_item_parts_match_the_plain_recursive_walk(item: Any) -> None:
     values: list[str] = []
     signal: list[str] = []
     _reference_walk(item, values, signal, 0)
-    assert _flat_text(item) == (" ".join(values), " ".join(signal))
+    assert item_parts(item) == (values, signal)
 
 
-def test_flat_text_stops_at_the_depth_limit_like_the_plain_walk() -> None:
+def test_item_parts_stop_at_the_depth_limit_like_the_plain_walk() -> None:
     item: Any = {"error": "x", "n": 1}
     for depth in range(9):
         item = {"level": [item, depth, "s"], "k": {"z": 0, "t": True}}
         values: list[str] = []
         signal: list[str] = []
         _reference_walk(item, values, signal, 0)
-        assert _flat_text(item) == (" ".join(values), " ".join(signal))
+        assert item_parts(item) == (values, signal)
 
 
 def test_signal_scans_are_memoised_per_list_and_bounded() -> None:
