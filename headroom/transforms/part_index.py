@@ -25,7 +25,7 @@ class PartIndex:
 
     def items_holding(self, part_indices: Iterable[int]) -> set[int]:
         """Indices of the items that hold any of the parts at ``part_indices``."""
-        held = {self.parts[i] for i in part_indices}
+        held = set(map(self.parts.__getitem__, part_indices))
         if not held:
             return set()
         return {j for j, parts in enumerate(self.items) if not held.isdisjoint(parts)}

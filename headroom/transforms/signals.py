@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 from .part_index import PartIndex
 from .text_scan import CASEFOLD_SPECIALS, TextScan
@@ -338,35 +340,72 @@ def rare_category_indices(items: Sequence[object], max_share: float = 0.05) -> s
     dicts = [item for item in items if isinstance(item, dict)]
     if len(dicts) != len(items) or len(items) < 8:
         return set()
-    limit = max(1, int(len(items) * max_share))
+    n = len(items)
+    limit = max(1, int(n * max_share))
     keep: set[int] = set()
-    for column in _category_columns(dicts):
-        counts: dict[str, int] = {}
-        for value in column:
-            counts[value] = counts.get(value, 0) + 1
-        if len(counts) < 2 or max(counts.values()) < 0.5 * len(items):
-            continue  # no usual value to deviate from
-        keep.update(i for i, value in enumerate(column) if counts[value] <= limit)
+    for raw in _field_columns(dicts):
+        keep.update(_rare_in_column(raw, n, limit))
     return keep
 
 
-def _category_columns(items: Sequence[dict[str, object]]) -> list[list[str]]:
+def _rare_in_column(raw: list[object], n: int, limit: int) -> Iterable[int]:
+    """The rows of a field column whose value (a field with more than 12 distinct values:
+    whose presence) at most ``limit`` rows share, when another is usual (half the rows)."""
+    if len(set(raw)) <= 12:  # equal values have equal reprs: at most 12 reprs too, or more
+        reprs = list(map(repr, raw))
+        if len(set(reprs)) <= 12:
+            counts = Counter(reprs)
+            if len(counts) < 2 or max(counts.values()) < 0.5 * n:
+                return ()  # no usual value to deviate from
+            if min(counts.values()) > limit:
+                return ()
+            return [i for i, value in enumerate(reprs) if counts[value] <= limit]
+    # high-cardinality field: only its presence can be rare
+    missing = raw.count(None) + raw.count(_MISSING)
+    if not 0 < missing < n or max(missing, n - missing) < 0.5 * n:
+        return ()
+    if missing <= limit:
+        return [i for i, v in enumerate(raw) if v is None or v is _MISSING]
+    if n - missing <= limit:
+        return [i for i, v in enumerate(raw) if v is not None and v is not _MISSING]
+    return ()
+
+
+def _field_columns(items: Sequence[dict[str, object]]) -> list[list[object]]:
+    """For each scalar field of the items, one level of nesting included (``head.label``),
+    its value in every item (``_MISSING`` where absent). Built column by column; when two
+    fields would share a dotted name, row by row as ``_flatten`` defines them."""
+    columns: dict[str, list[object]] = {}
+    for key in dict.fromkeys(chain.from_iterable(items)):
+        if key in columns:  # a nested field's dotted name
+            return _flattened_columns(items)
+        values = [item.get(key, _MISSING) for item in items]
+        if not any(issubclass(kind, (dict, list)) for kind in set(map(type, values))):
+            columns[key] = values
+            continue
+        columns[key] = [_MISSING if isinstance(v, (dict, list)) else v for v in values]
+        inner_dicts = [v if isinstance(v, dict) else _NO_DICT for v in values]
+        for inner_key in dict.fromkeys(chain.from_iterable(inner_dicts)):
+            name = f"{key}.{inner_key}"
+            if name in columns:
+                return _flattened_columns(items)
+            column = [d.get(inner_key, _MISSING) for d in inner_dicts]
+            if any(issubclass(kind, (dict, list)) for kind in set(map(type, column))):
+                column = [_MISSING if isinstance(v, (dict, list)) else v for v in column]
+            columns[name] = column
+    return list(columns.values())
+
+
+def _flattened_columns(items: Sequence[dict[str, object]]) -> list[list[object]]:
     flat = [_flatten(item) for item in items]
     keys: dict[str, None] = {}
     for row in flat:
         keys.update(dict.fromkeys(row))
-    columns: list[list[str]] = []
-    for key in keys:
-        raw = [row.get(key, _MISSING) for row in flat]
-        reprs = list(map(repr, raw))
-        if len(set(reprs)) <= 12:
-            columns.append(reprs)
-        else:  # high-cardinality field: only its presence can be rare
-            columns.append(["-" if v is None or v is _MISSING else "+" for v in raw])
-    return columns
+    return [[row.get(key, _MISSING) for row in flat] for key in keys]
 
 
 _MISSING = object()
+_NO_DICT: dict[str, object] = {}  # stands for a row whose field is not an object
 
 
 def _flatten(item: dict[str, object]) -> dict[str, object]:

@@ -356,3 +356,62 @@ def test_signal_scans_are_memoised_per_list_and_bounded() -> None:
     for _ in range(json_compress._SIGNALS_MEMO_ENTRIES + 5):
         shrinker._signal_indices([{"id": 1}] * 30)
     assert len(json_compress._signals_memo) <= json_compress._SIGNALS_MEMO_ENTRIES
+
+
+# -- rare values: the column-wise build against the row-by-row flattening it replaces ------
+
+
+def _reference_rare(items: list[Any], max_share: float = 0.05) -> set[int]:
+    """rare_category_indices as it was: each item flattened, one column per flattened key."""
+    if not all(isinstance(item, dict) for item in items) or len(items) < 8:
+        return set()
+    limit = max(1, int(len(items) * max_share))
+    flat = [signals._flatten(item) for item in items]
+    keys: dict[str, None] = {}
+    for row in flat:
+        keys.update(dict.fromkeys(row))
+    keep: set[int] = set()
+    for key in keys:
+        raw = [row.get(key, signals._MISSING) for row in flat]
+        reprs = list(map(repr, raw))
+        if len(set(reprs)) <= 12:
+            column = reprs
+        else:
+            column = ["-" if v is None or v is signals._MISSING else "+" for v in raw]
+        counts: dict[str, int] = {}
+        for value in column:
+            counts[value] = counts.get(value, 0) + 1
+        if len(counts) < 2 or max(counts.values()) < 0.5 * len(items):
+            continue
+        keep.update(i for i, value in enumerate(column) if counts[value] <= limit)
+    return keep
+
+
+_FIELD = st.sampled_from(["a", "b", "a.b", "b.c", "state", "head"])
+_SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-2, max_value=30),
+    st.sampled_from([0.0, -0.0, 1.0, 1.5]),
+    st.sampled_from(["open", "closed", "1", ""]),
+    st.text(alphabet="xyz", min_size=2, max_size=3),
+)
+_VALUE = st.one_of(
+    _SCALAR,
+    st.lists(_SCALAR, max_size=2),
+    st.dictionaries(_FIELD, st.one_of(_SCALAR, st.lists(_SCALAR, max_size=1)), max_size=3),
+)
+_ROWS = st.lists(st.dictionaries(_FIELD, _VALUE, max_size=5), min_size=8, max_size=60)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ROWS)
+def test_rare_values_match_the_row_by_row_reference(items: list[dict[str, Any]]) -> None:
+    assert signals.rare_category_indices(items) == _reference_rare(items)
+
+
+def test_rare_values_with_colliding_dotted_names() -> None:
+    items: list[dict[str, Any]] = [{"a": {"b": "x"}, "a.b": "y"} for _ in range(20)]
+    # row by row, the later of two same-named fields wins: here the nested "z"
+    items[5] = {"a.b": "y", "a": {"b": "z"}}
+    assert signals.rare_category_indices(items) == _reference_rare(items) == {5}
