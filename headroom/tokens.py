@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from .encodings import get_encoding
+from .encodings import token_counter
 from .images import image_tokens
 from .models import CL100K, ModelInfo, resolve_model
 
@@ -161,12 +161,11 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _encode_len(encoding: str, text: str) -> int:
-    enc = get_encoding(encoding)
+    count = token_counter(encoding)
     try:
-        return len(enc.encode_ordinary(text))
+        return count(text)
     except UnicodeEncodeError:  # lone surrogates: count them as the replacement they become
-        cleaned = text.encode("utf-8", "replace").decode("utf-8")
-        return len(enc.encode_ordinary(cleaned))
+        return count(text.encode("utf-8", "replace").decode("utf-8"))
 
 
 def count_text(text: str, encoding: str = "o200k_base") -> int:

@@ -92,6 +92,10 @@ _signals_memo: dict[
 ] = {}
 _signals_lock = threading.Lock()
 _SIGNALS_MEMO_ENTRIES = 32  # like the parse memo: holds lists of that many documents at most
+# Item parts by list identity, held like the signal scans: recall searches the same parsed
+# list for a later question's terms.
+_parts_memo: dict[int, tuple[list[Any], list[tuple[list[str], list[str]]]]] = {}
+_PARTS_MEMO_ENTRIES = 8
 
 
 def parse_json(text: str) -> Any:
@@ -228,7 +232,7 @@ class Shrinker:
     def _scan_signals(self, items: list[Any]) -> tuple[set[int], set[int]]:
         """(items with an error, a rare value, a numeric extreme or a warning, at most
         ``max(5, n // 10)`` of them; items the question names)."""
-        parts = [item_parts(item) for item in items]
+        parts = list_parts(items)
         errors, warnings = item_signal_tiers([p[1] for p in parts])
         tiers = [
             errors,
@@ -263,6 +267,21 @@ class Shrinker:
         self.stats.strings_cut += 1
         cut = len(value) - limit
         return f"{value[:limit]}…[headroom: {cut} chars cut]"
+
+
+def list_parts(items: list[Any]) -> list[tuple[list[str], list[str]]]:
+    """``item_parts`` of every item of ``items``, memoised for this very list (do not
+    mutate the result)."""
+    with _signals_lock:
+        hit = _parts_memo.get(id(items))
+    if hit is not None and hit[0] is items:
+        return hit[1]
+    parts = [item_parts(item) for item in items]
+    with _signals_lock:
+        _parts_memo[id(items)] = (items, parts)
+        while len(_parts_memo) > _PARTS_MEMO_ENTRIES:
+            _parts_memo.pop(next(iter(_parts_memo)))
+    return parts
 
 
 def item_parts(item: Any) -> tuple[list[str], list[str]]:

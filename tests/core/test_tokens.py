@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import headroom.tokens as tokens_module
 from headroom import count_tokens
-from headroom.encodings import ENCODING_SHA256, get_encoding, read_encoding_file
+from headroom.encodings import ENCODING_SHA256, get_encoding, read_encoding_file, token_counter
 from headroom.errors import HeadroomError
 from headroom.images import image_size, image_tokens
 from headroom.models import resolve_model
@@ -150,6 +150,31 @@ def test_shipped_encodings_agree_with_an_independent_tokenizer(text: str) -> Non
         ours = get_encoding(name)
         safe = text.encode("utf-8", "replace").decode("utf-8")
         assert ours.encode_ordinary(safe) == reference.encode_ordinary(safe)
+
+
+_SPECIAL_TEXT = st.lists(
+    st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(["<|endoftext|>", "<|endofprompt|>", "<|fim_prefix|>", "<|", "|>"]),
+    ),
+    max_size=8,
+).map("".join)
+
+
+@given(_SPECIAL_TEXT)
+def test_token_counter_counts_what_encode_ordinary_returns(text: str) -> None:
+    # the buffer-based counter treats special-token text as ordinary text, like the list
+    safe = text.encode("utf-8", "replace").decode("utf-8")
+    for name in ("o200k_base", "cl100k_base"):
+        assert token_counter(name)(safe) == len(get_encoding(name).encode_ordinary(safe))
+
+
+def test_token_counter_takes_the_buffer_when_tiktoken_has_it() -> None:
+    counter = token_counter("o200k_base")
+    assert counter.__name__ == "count"  # not the list fallback
+    assert counter("<|endoftext|> hello") == len(
+        get_encoding("o200k_base").encode_ordinary("<|endoftext|> hello")
+    )
 
 
 def test_encoding_files_are_verified(monkeypatch: pytest.MonkeyPatch) -> None:
