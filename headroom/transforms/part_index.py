@@ -10,7 +10,8 @@ one part: like a search of the item's parts joined by newlines, never across two
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain
+from itertools import chain, compress, count
+from operator import not_
 from typing import TypeVar
 
 _T = TypeVar("_T")
@@ -28,7 +29,7 @@ class PartIndex:
         held = set(map(self.parts.__getitem__, part_indices))
         if not held:
             return set()
-        return {j for j, parts in enumerate(self.items) if not held.isdisjoint(parts)}
+        return set(compress(count(), map(not_, map(held.isdisjoint, self.items))))
 
     def gather(self, by_part: Mapping[int, list[_T]]) -> dict[int, list[_T]]:
         """For each item holding a part with a non-empty list in ``by_part`` (keyed by part
