@@ -47,6 +47,11 @@ class ToolProfile(BaseModel):
         description="send a repeated JSON object or array once; later copies become a"
         " reference to the first",
     )
+    keep_ties: bool = Field(
+        True,
+        description="keep every item or line the question matches as well as the last one"
+        " kept, up to twice the usual number: items sharing the question's terms are one answer",
+    )
 
     @property
     def array_threshold(self) -> int:
@@ -64,6 +69,7 @@ class ToolProfile(BaseModel):
                 "min_tokens": min(self.min_tokens, 200),
                 "text_lines": True,
                 "max_lines": min(self.max_lines, 40),
+                "keep_ties": False,
             }
         )
 

@@ -85,10 +85,10 @@ class _ParseMemo:
 
 
 _parsed = _ParseMemo()
-# Signal scans by (list identity, question terms); each entry holds its list, so the identity
-# cannot be reused by another list while the entry lives.
+# Signal scans by (list identity, question terms, keep_ties); each entry holds its list, so
+# the identity cannot be reused by another list while the entry lives.
 _signals_memo: dict[
-    tuple[int, tuple[str, ...]], tuple[list[Any], frozenset[int], frozenset[int]]
+    tuple[int, tuple[str, ...], bool], tuple[list[Any], frozenset[int], frozenset[int]]
 ] = {}
 _signals_lock = threading.Lock()
 _SIGNALS_MEMO_ENTRIES = 32  # like the parse memo: holds lists of that many documents at most
@@ -217,7 +217,7 @@ class Shrinker:
     def _signal_indices(self, items: list[Any]) -> tuple[set[int], set[int]]:
         """``_scan_signals``, memoised for this very list (parsed documents are shared, so the
         rolling window's harder pass over the same output does not scan it again)."""
-        key = (id(items), self.terms)
+        key = (id(items), self.terms, self.profile.keep_ties)
         with _signals_lock:
             hit = _signals_memo.get(key)
         if hit is not None and hit[0] is items:
@@ -249,7 +249,10 @@ class Shrinker:
                     break
                 keep.add(i)
         focused = item_question_hits(
-            [p[0] for p in parts], self.terms, max_keep=min(25, max(5, len(items) // 20))
+            [p[0] for p in parts],
+            self.terms,
+            max_keep=min(25, max(5, len(items) // 20)),
+            keep_ties=self.profile.keep_ties,
         )
         return keep, focused
 
@@ -257,7 +260,11 @@ class Shrinker:
         limit = self.profile.max_string_length
         if value.count("\n") >= 8:
             shortened = shorten_lines(
-                value, max(4, limit // 80), self.terms, self.profile.keep_signals
+                value,
+                max(4, limit // 80),
+                self.terms,
+                self.profile.keep_signals,
+                self.profile.keep_ties,
             )
             if shortened is not None and len(shortened) < len(value):
                 self.stats.strings_cut += 1

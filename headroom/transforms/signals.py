@@ -188,24 +188,30 @@ def _canonical(match: str, terms: Sequence[str]) -> str:
     return lowered
 
 
-def question_hits(texts: Sequence[str], terms: Sequence[str], max_keep: int = 25) -> set[int]:
+def question_hits(
+    texts: Sequence[str], terms: Sequence[str], max_keep: int = 25, keep_ties: bool = True
+) -> set[int]:
     """Indices of ``texts`` that the question's terms single out.
 
     Terms found in more than half of the texts single nothing out (``capital`` in a list of
     countries) and are ignored. Every text holding a term that at most three texts hold is
     kept; the rest are ranked by the summed rarity (idf) of the terms they hold and the best
-    ``max_keep`` are kept, ties broken by position, so the result is deterministic.
+    ``max_keep`` are kept (with ``keep_ties``, every text tied with the last one kept when
+    that is at most twice as many), ties otherwise broken by position: deterministic.
     """
     if not terms or not texts:
         return set()
     n = len(texts)
     scan = TextScan(texts)
     present = [term for term in terms if _singles_out(scan, term, n)]
-    return _ranked_hits(_term_matches(scan, present), terms, n, max_keep)
+    return _ranked_hits(_term_matches(scan, present), terms, n, max_keep, keep_ties)
 
 
 def item_question_hits(
-    items: Sequence[Sequence[str]], terms: Sequence[str], max_keep: int = 25
+    items: Sequence[Sequence[str]],
+    terms: Sequence[str],
+    max_keep: int = 25,
+    keep_ties: bool = True,
 ) -> set[int]:
     """``question_hits`` for items made of text parts (a JSON array item's keys and values),
     each distinct part scanned once; a match lies inside one part."""
@@ -218,7 +224,7 @@ def item_question_hits(
     matches: dict[int, list[str]] = {}
     for scan, first in scans:
         matches.update((first + i, found) for i, found in _term_matches(scan, present).items())
-    return _ranked_hits(index.gather(matches), terms, n, max_keep)
+    return _ranked_hits(index.gather(matches), terms, n, max_keep, keep_ties)
 
 
 def _term_matches(scan: TextScan, present: Sequence[str]) -> dict[int, list[str]]:
@@ -235,7 +241,7 @@ def _term_matches(scan: TextScan, present: Sequence[str]) -> dict[int, list[str]
 
 
 def _ranked_hits(
-    matches: dict[int, list[str]], terms: Sequence[str], n: int, max_keep: int
+    matches: dict[int, list[str]], terms: Sequence[str], n: int, max_keep: int, keep_ties: bool
 ) -> set[int]:
     """The texts to keep out of ``n``, from each text's matches (``question_hits``)."""
     candidates = sorted(matches)
@@ -249,10 +255,24 @@ def _ranked_hits(
         return set()
     pairs = list(zip(candidates, found, strict=True))
     keep = {i for i, hits in pairs if any(df[t] <= 3 and t in useful for t in hits)}
-    scored = [(sum(useful.get(t, 0.0) for t in hits), i) for i, hits in pairs]
+    # fsum: the same score whatever order a set of terms is iterated in (hash seeds differ)
+    scored = [(math.fsum(useful.get(t, 0.0) for t in hits), i) for i, hits in pairs]
     ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
-    keep.update(i for _, i in ranked[:max_keep])
+    keep.update(i for _, i in ranked[: _with_ties(ranked, max_keep) if keep_ties else max_keep])
     return keep
+
+
+def _with_ties(ranked: list[tuple[float, int]], max_keep: int) -> int:
+    """How many of ``ranked`` to keep: ``max_keep``, or every item tied with the last one
+    kept when that is at most twice as many. Items holding the same question terms are one
+    answer ("which clients hit this error": all 32 of them), not a cut to make by position."""
+    if max_keep <= 0 or len(ranked) <= max_keep:
+        return max_keep
+    last = ranked[max_keep - 1][0]
+    end = max_keep
+    while end < len(ranked) and ranked[end][0] == last:
+        end += 1
+    return end if end <= 2 * max_keep else max_keep
 
 
 def _singles_out(scan: TextScan, term: str, n: int) -> bool:

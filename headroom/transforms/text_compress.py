@@ -19,7 +19,11 @@ def omitted_marker(count: int) -> str:
 
 
 def shorten_lines(
-    text: str, max_lines: int, terms: Sequence[str], keep_signals: bool = True
+    text: str,
+    max_lines: int,
+    terms: Sequence[str],
+    keep_signals: bool = True,
+    keep_ties: bool = True,
 ) -> str | None:
     """The shortened text, or None when there is nothing worth omitting."""
     lines = text.split("\n")
@@ -32,7 +36,8 @@ def shorten_lines(
     if keep_signals:
         for tier in signal_tiers(lines):
             keep.update(tier)
-        keep.update(question_hits(lines, terms, max_keep=min(40, max(5, len(lines) // 20))))
+        most = min(40, max(5, len(lines) // 20))
+        keep.update(question_hits(lines, terms, most, keep_ties))
         keep.update(rare_shape_lines(lines))
         keep.update(numeric_extreme_lines(lines))
     if len(keep) >= len(lines) - 1:

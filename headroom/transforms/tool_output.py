@@ -150,7 +150,9 @@ def _candidate(text: str, profile: ToolProfile, terms: Sequence[str], encoding: 
     if is_json_document(document):
         return _compress_json(text, document, profile, terms, encoding)
     if profile.text_lines and not looks_like_json(text):
-        shortened = shorten_lines(text, profile.max_lines, terms, profile.keep_signals)
+        shortened = shorten_lines(
+            text, profile.max_lines, terms, profile.keep_signals, profile.keep_ties
+        )
         return None if shortened is None else f"{shortened}\n{digest_line(text)}"
     return None
 

@@ -104,7 +104,22 @@ def _reference_tiers(texts: list[str]) -> list[set[int]]:
     return tiers
 
 
-def _reference_hits(texts: list[str], terms: list[str], max_keep: int) -> set[int]:
+def _best(scored: list[tuple[float, int]], max_keep: int, keep_ties: bool) -> set[int]:
+    """The best ``max_keep`` of the positive scores (ties by position); with ``keep_ties``
+    also every one scoring the same as the last of them, when that makes at most twice as
+    many."""
+    ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
+    best = {i for _, i in ranked[:max_keep]}
+    if keep_ties and 0 < max_keep < len(ranked):
+        tied = {i for score, i in ranked if score == ranked[max_keep - 1][0]}
+        if len(best | tied) <= 2 * max_keep:
+            best |= tied
+    return best
+
+
+def _reference_hits(
+    texts: list[str], terms: list[str], max_keep: int, keep_ties: bool = True
+) -> set[int]:
     """question_hits as it was: per-text substring tests and findall."""
     if not terms or not texts:
         return set()
@@ -134,10 +149,8 @@ def _reference_hits(texts: list[str], terms: list[str], max_keep: int) -> set[in
     if not useful:
         return set()
     keep = {i for i, hits in enumerate(found) if any(df[t] <= 3 and t in useful for t in hits)}
-    scored = [(sum(useful.get(t, 0.0) for t in hits), i) for i, hits in enumerate(found)]
-    ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
-    keep.update(i for _, i in ranked[:max_keep])
-    return keep
+    scored = [(math.fsum(useful.get(t, 0.0) for t in hits), i) for i, hits in enumerate(found)]
+    return keep | _best(scored, max_keep, keep_ties)
 
 
 @given(st.lists(_TEXT, max_size=30))
@@ -153,11 +166,12 @@ _TERMS = st.lists(
 )
 
 
-@given(st.lists(_TEXT, max_size=30), _TERMS, st.integers(min_value=0, max_value=5))
+@given(st.lists(_TEXT, max_size=30), _TERMS, st.integers(min_value=0, max_value=5), st.booleans())
 def test_question_hits_match_the_per_text_reference(
-    texts: list[str], terms: list[str], max_keep: int
+    texts: list[str], terms: list[str], max_keep: int, keep_ties: bool
 ) -> None:
-    assert signals.question_hits(texts, terms, max_keep) == _reference_hits(texts, terms, max_keep)
+    expected = _reference_hits(texts, terms, max_keep, keep_ties)
+    assert signals.question_hits(texts, terms, max_keep, keep_ties) == expected
 
 
 # Items made of parts, searched by distinct part: the same answers as the per-text reference
@@ -181,7 +195,9 @@ def _reference_item_tiers(items: list[list[str]]) -> list[set[int]]:
     return tiers
 
 
-def _reference_item_hits(items: list[list[str]], terms: list[str], max_keep: int) -> set[int]:
+def _reference_item_hits(
+    items: list[list[str]], terms: list[str], max_keep: int, keep_ties: bool = True
+) -> set[int]:
     if not terms or not items:
         return set()
     n = len(items)
@@ -212,10 +228,8 @@ def _reference_item_hits(items: list[list[str]], terms: list[str], max_keep: int
     if not useful:
         return set()
     keep = {i for i, hits in enumerate(found) if any(df[t] <= 3 and t in useful for t in hits)}
-    scored = [(sum(useful.get(t, 0.0) for t in hits), i) for i, hits in enumerate(found)]
-    ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
-    keep.update(i for _, i in ranked[:max_keep])
-    return keep
+    scored = [(math.fsum(useful.get(t, 0.0) for t in hits), i) for i, hits in enumerate(found)]
+    return keep | _best(scored, max_keep, keep_ties)
 
 
 @settings(max_examples=300, deadline=None)
@@ -225,12 +239,26 @@ def test_item_signal_tiers_match_the_per_part_reference(items: list[list[str]]) 
 
 
 @settings(max_examples=300, deadline=None)
-@given(_ITEMS, _TERMS, st.integers(min_value=0, max_value=5))
+@given(_ITEMS, _TERMS, st.integers(min_value=0, max_value=5), st.booleans())
 def test_item_question_hits_match_the_per_part_reference(
-    items: list[list[str]], terms: list[str], max_keep: int
+    items: list[list[str]], terms: list[str], max_keep: int, keep_ties: bool
 ) -> None:
-    expected = _reference_item_hits(items, terms, max_keep)
-    assert signals.item_question_hits(items, terms, max_keep) == expected
+    expected = _reference_item_hits(items, terms, max_keep, keep_ties)
+    assert signals.item_question_hits(items, terms, max_keep, keep_ties) == expected
+
+
+def test_items_matching_the_question_alike_are_kept_together() -> None:
+    # "which clients hit 'directory index forbidden'": 32 of 2000 lines match the same terms;
+    # keeping 25 of them by position would lose 7 of the answer
+    lines = [f"[client 10.0.0.{i}] File does not exist: /var/www/{i}" for i in range(2000)]
+    matching = list(range(40, 2000, 61))[:32]
+    for i in matching:
+        lines[i] = f"[client 10.1.0.{i}] Directory index forbidden by rule: /var/www/"
+    terms = ["directory", "index", "forbidden"]
+    assert signals.question_hits(lines, terms, 25) == set(matching)
+    assert len(signals.question_hits(lines, terms, 25, keep_ties=False)) == 25
+    # more than twice as many alike: cut at max_keep, by position
+    assert signals.question_hits(lines, terms, 10) == set(matching[:10])
 
 
 def test_item_search_is_the_joined_search_on_plain_parts() -> None:

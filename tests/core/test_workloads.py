@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import random
 import statistics
+from typing import Any
 
 import pytest
 
@@ -35,3 +38,39 @@ def test_median_savings_at_least_half() -> None:
             SAVED[path.stem] = plan.tokens_saved / plan.tokens_before
     assert len(SAVED) == len(FILES) == 34
     assert statistics.median(SAVED.values()) >= 0.5
+
+
+def _shuffled(node: Any, rng: random.Random) -> Any:
+    """``node`` with the items of every list of more than 20 shuffled, at every depth."""
+    if isinstance(node, list):
+        items = [_shuffled(item, rng) for item in node]
+        if len(items) > 20:
+            rng.shuffle(items)
+        return items
+    if isinstance(node, dict):
+        return {key: _shuffled(value, rng) for key, value in node.items()}
+    return node
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_needles_do_not_depend_on_where_the_items_sit(path, seed: int) -> None:  # type: ignore[no-untyped-def]
+    """The same outputs with their long arrays shuffled: a needle must be kept because of
+    what it says, not because it happened to be among the first items."""
+    workload = load(path)
+    request = workload["request"]
+    rng = random.Random(seed)
+    messages = []
+    for message in request["messages"]:
+        content = message.get("content")
+        if message.get("role") == "tool" and isinstance(content, str):
+            try:
+                document = json.loads(content)
+            except ValueError:
+                document = None
+            if isinstance(document, (dict, list)):
+                shuffled = json.dumps(_shuffled(document, rng), indent=2, ensure_ascii=False)
+                message = {**message, "content": shuffled}
+        messages.append(message)
+    plan = Headroom().simulate(messages, model=request["model"], tools=request.get("tools"))
+    assert needles_kept(plan.messages, workload["needles"]) == []
