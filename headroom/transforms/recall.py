@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -96,9 +97,19 @@ def _may_mention(original: str, terms: tuple[str, ...]) -> bool:
     lowered = _lowered.get_or_compute((original, "", ()), lambda: [original.lower()])[0]
     for term in terms:
         needle = term[1:] if term.startswith("#") else term
-        if 0 < lowered.count(needle, 0) <= _MAX_OCCURRENCES:
+        if 0 < _occurrences(lowered, needle) <= _MAX_OCCURRENCES:
             return True
     return False
+
+
+def _occurrences(lowered: str, needle: str) -> int:
+    """How often ``needle`` occurs in ``lowered``; a number only where it is not part of a
+    longer one (``63`` is not in ``11503763``: a list three times as long must not hide
+    issue #63 behind the ids that happen to contain it)."""
+    count = lowered.count(needle)
+    if count <= _MAX_OCCURRENCES or not needle.isdigit():
+        return count
+    return len(re.findall(rf"(?<![0-9]){needle}(?![0-9])", lowered))
 
 
 def _missing_parts(original: str, compressed: str, terms: tuple[str, ...]) -> list[str]:

@@ -286,6 +286,30 @@ def test_recall_brings_back_what_a_later_question_names() -> None:
     assert plan.messages[:5] == Headroom().simulate(messages[:5]).messages
 
 
+def test_recall_finds_an_issue_number_that_longer_ids_contain() -> None:
+    # 100 issues whose ids contain "63" many times over: issue #63 is still named by "#63"
+    issues = [
+        {
+            "id": 1163000 + i * 63,
+            "number": i,
+            "url": f"https://api.github.com/repos/o/r/issues/{i}",
+            "title": f"Feature request {i}",
+            "node_id": f"MDU6SXNzdWU{i}63",
+        }
+        for i in range(1, 101)
+    ]
+    issues[62]["title"] = "PyGithub on Upverter"
+    messages = tool_request(json.dumps(issues, indent=2), "List the open issues.", name="gh")
+    messages += [
+        {"role": "assistant", "content": "There are 100 open issues."},
+        {"role": "user", "content": "Summarise issue #63 for the release notes."},
+    ]
+    plan = Headroom().simulate(messages)
+    assert "PyGithub on Upverter" not in plan.messages[3]["content"]  # cut from the list
+    assert plan.messages[-1]["role"] == "tool"
+    assert "PyGithub on Upverter" in plan.messages[-1]["content"]
+
+
 def test_window_marker_is_not_part_of_the_stable_prefix() -> None:
     engine = Headroom(model_context_limits={"small": 20000})
     fewer = engine.simulate(long_chat(40, 120), model="small", output_buffer_tokens=1000)
