@@ -327,8 +327,8 @@ def question_terms(text: str, limit: int = 48) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for number in _ISSUE_REF.findall(text):
         seen["#" + number] = None
-    for raw in _WORD.findall(text):
-        for term in _expand(raw):
+    for match in _WORD.finditer(text):  # stops at the limit: arguments can be long
+        for term in _expand(match.group()):
             t = term.lower()
             if t in _STOPWORDS or t in seen or "#" + t in seen:
                 continue
@@ -367,10 +367,14 @@ def identifier_terms(text: str) -> tuple[str, ...]:
 
 
 def _expand(token: str) -> list[str]:
-    parts = [token]
-    if any(c in token for c in "./:@-"):
-        parts.extend(p for p in re.split(r"[./:@-]+", token) if p)
-    return parts
+    """The token, then its parts when it holds path punctuation (``test/Issue.py``)."""
+    pieces = _PATH_PUNCTUATION.split(token)
+    if len(pieces) == 1:
+        return pieces
+    return [token, *(p for p in pieces if p)]
+
+
+_PATH_PUNCTUATION = re.compile(r"[./:@-]+")
 
 
 def user_text_before(messages: Sequence[Any], index: int) -> str:

@@ -19,7 +19,7 @@ from ..conversation import SYSTEM_ROLES, role_of
 from ..plan import TransformResult
 from ..tokens import message_tokens
 from .base import TransformContext
-from .dynamic_values import find_dynamic_values
+from .dynamic_values import DYNAMIC_VALUE, find_dynamic_values
 
 NAME = "cache_alignment"
 WINDOW_MARKER_PREFIX = "[headroom: "  # the rolling window's marker message starts so
@@ -54,17 +54,23 @@ def align_text(text: str) -> tuple[str, list[str]]:
 def _align(text: str) -> tuple[str, list[str]]:
     static, existing = split_context(text)
     moved: list[str] = []
-    lines_out: list[str] = []
-    for line in static.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if len(line) <= _MAX_LINE and find_dynamic_values(line):
-            kept, taken = _take_dynamic_sentences(line)
-            moved.extend(taken)
-            if kept.strip() or not taken:
-                lines_out.append(kept)
-        else:
-            lines_out.append(line)
+    lines = static.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if DYNAMIC_VALUE.search(static) is None:
+        # a value a line holds is also found searching the whole text (a line boundary is a
+        # word boundary), so a prompt without one has nothing to move: one search, no loop
+        lines_out = lines
+    else:
+        lines_out = []
+        for line in lines:
+            if len(line) <= _MAX_LINE and find_dynamic_values(line):
+                kept, taken = _take_dynamic_sentences(line)
+                moved.extend(taken)
+                if kept.strip() or not taken:
+                    lines_out.append(kept)
+            else:
+                lines_out.append(line)
     if len(moved) > _MAX_MOVED:
-        moved, lines_out = [], static.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        moved, lines_out = [], lines
     normalised = _normalise("\n".join(lines_out))
     if existing is not None:
         moved = [existing, *moved]

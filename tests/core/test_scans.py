@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headroom.analysis import _BASE64, _may_hold_base64
-from headroom.transforms import signals
+from headroom.transforms import cache_alignment, signals
+from headroom.transforms.dynamic_values import find_dynamic_values
 from headroom.transforms.json_compress import item_parts
 from headroom.transforms.text_scan import TextScan
 
@@ -443,3 +444,56 @@ def test_rare_values_with_colliding_dotted_names() -> None:
     # row by row, the later of two same-named fields wins: here the nested "z"
     items[5] = {"a.b": "y", "a": {"b": "z"}}
     assert signals.rare_category_indices(items) == _reference_rare(items) == {5}
+
+
+# -- cache alignment: one search of the whole prompt decides whether any line needs a look --
+
+_PROMPT_PIECES = [
+    "You are helpful.",
+    "Today is",
+    " Wednesday, September 3, 2025",
+    "2025-09-19",
+    "T08:53:01Z",
+    "14:32",
+    " 2:05 PM",
+    "03/09/2025",
+    "Fri May 23 15:44:22 UTC 2025",
+    "05 April 2025",
+    "Sep.",
+    " 3,",
+    " ",
+    "\n",
+    "\r\n",
+    ".",
+    "1",
+    ":",
+    "x" * 30,
+]
+
+
+def _reference_align(text: str) -> tuple[str, list[str]]:
+    """cache_alignment._align as it was: every line searched."""
+    static, existing = cache_alignment.split_context(text)
+    moved: list[str] = []
+    lines_out: list[str] = []
+    lines = static.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for line in lines:
+        if len(line) <= cache_alignment._MAX_LINE and find_dynamic_values(line):
+            kept, taken = cache_alignment._take_dynamic_sentences(line)
+            moved.extend(taken)
+            if kept.strip() or not taken:
+                lines_out.append(kept)
+        else:
+            lines_out.append(line)
+    if len(moved) > cache_alignment._MAX_MOVED:
+        moved, lines_out = [], lines
+    normalised = cache_alignment._normalise("\n".join(lines_out))
+    if existing is not None:
+        moved = [existing, *moved]
+    return normalised, moved
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PROMPT_PIECES), max_size=30).map("".join))
+def test_alignment_matches_the_line_by_line_reference(text: str) -> None:
+    assert cache_alignment._align(text) == _reference_align(text)
