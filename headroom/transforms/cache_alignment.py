@@ -12,14 +12,16 @@ import functools
 import hashlib
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import accumulate
 from typing import Any
 
 from ..conversation import SYSTEM_ROLES, role_of
 from ..plan import TransformResult
 from ..tokens import message_tokens
 from .base import TransformContext
-from .dynamic_values import DYNAMIC_VALUE, find_dynamic_values
+from .dynamic_values import find_dynamic_values
 
 NAME = "cache_alignment"
 WINDOW_MARKER_PREFIX = "[headroom: "  # the rolling window's marker message starts so
@@ -54,27 +56,40 @@ def align_text(text: str) -> tuple[str, list[str]]:
 def _align(text: str) -> tuple[str, list[str]]:
     static, existing = split_context(text)
     moved: list[str] = []
-    lines = static.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if DYNAMIC_VALUE.search(static) is None:
-        # a value a line holds is also found searching the whole text (a line boundary is a
-        # word boundary), so a prompt without one has nothing to move: one search, no loop
-        lines_out = lines
-    else:
-        lines_out = []
-        for line in lines:
-            if len(line) <= _MAX_LINE and find_dynamic_values(line):
-                kept, taken = _take_dynamic_sentences(line)
-                moved.extend(taken)
-                if kept.strip() or not taken:
-                    lines_out.append(kept)
-            else:
-                lines_out.append(line)
+    normalised_newlines = static.replace("\r\n", "\n").replace("\r", "\n")
+    lines = normalised_newlines.split("\n")
+    lines_out: list[str] = []
+    touched = _lines_with_values(normalised_newlines, lines)
+    for line, holds_value in zip(lines, touched, strict=True):
+        if holds_value and len(line) <= _MAX_LINE and find_dynamic_values(line):
+            kept, taken = _take_dynamic_sentences(line)
+            moved.extend(taken)
+            if kept.strip() or not taken:
+                lines_out.append(kept)
+        else:
+            lines_out.append(line)
     if len(moved) > _MAX_MOVED:
         moved, lines_out = [], lines
     normalised = _normalise("\n".join(lines_out))
     if existing is not None:
         moved = [existing, *moved]
     return normalised, moved
+
+
+def _lines_with_values(text: str, lines: list[str]) -> list[bool]:
+    """For each line of ``text``, whether a value found searching the whole text touches it.
+
+    A value a line holds is found that way too, or lies inside a longer one that touches the
+    line (a line boundary is a word boundary): only these lines need a search of their own.
+    """
+    touched = [False] * len(lines)
+    starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
+    for start, end in find_dynamic_values(text):
+        first = bisect_right(starts, start) - 1
+        last = bisect_right(starts, max(end - 1, start)) - 1
+        for index in range(first, min(last, len(lines) - 1) + 1):
+            touched[index] = True
+    return touched
 
 
 def _take_dynamic_sentences(line: str) -> tuple[str, list[str]]:

