@@ -12,19 +12,37 @@ from itertools import chain
 from .part_index import PartIndex
 from .text_scan import CASEFOLD_SPECIALS, TextScan
 
-# Words that flag an error or a failure in a value or a log line ...
-ERROR_SIGNAL = re.compile(
-    r"(?<![A-Za-z])(?:error|errors|errno|fail|fails|failed|failure|failures|failing|fatal"
+_ERROR_WORDS_PATTERN = (
+    r"error|errors|errno|fail|fails|failed|failure|failures|failing|fatal"
     r"|exception|exceptions|critical|crit|panic|traceback|denied|forbidden|refused|crash|crashed"
-    r"|unauthorized|severe|emerg|segfault|stack ?trace|E/|F/)(?![A-Za-z])",
-    re.IGNORECASE,
+    r"|unauthorized|severe|emerg|segfault|stack ?trace|E/|F/"
 )
+_WARNING_WORDS_PATTERN = (
+    r"warn|warning|warnings|timeout|timed out|unable|cannot|could not"
+    r"|not found|invalid|rejected|broken|unhealthy|oom|killed|abort|aborted|W/"
+)
+
+
+def first_letter_gate(starts: Iterable[str]) -> str:
+    """A lookahead for the first characters of ``starts`` (how each alternative's match
+    begins, as literal text): a search then skips, at the cost of one class test, every
+    position no alternative can start at, instead of trying each one there (several times
+    faster on long text, and no change to what matches, case-insensitive or not)."""
+    firsts = sorted({start[:1] for start in starts})
+    return "(?=[" + "".join(re.escape(c) for c in firsts) + "])"
+
+
+def _word_signal(words: str) -> re.Pattern[str]:
+    return re.compile(
+        first_letter_gate(words.split("|")) + r"(?<![A-Za-z])(?:" + words + r")(?![A-Za-z])",
+        re.IGNORECASE,
+    )
+
+
+# Words that flag an error or a failure in a value or a log line ...
+ERROR_SIGNAL = _word_signal(_ERROR_WORDS_PATTERN)
 # ... and words that flag something weaker: a warning, a timeout, a rejection.
-WARNING_SIGNAL = re.compile(
-    r"(?<![A-Za-z])(?:warn|warning|warnings|timeout|timed out|unable|cannot|could not"
-    r"|not found|invalid|rejected|broken|unhealthy|oom|killed|abort|aborted|W/)(?![A-Za-z])",
-    re.IGNORECASE,
-)
+WARNING_SIGNAL = _word_signal(_WARNING_WORDS_PATTERN)
 
 
 def has_error_signal(text: str) -> bool:
@@ -178,7 +196,11 @@ def term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
     if not terms:
         return None
     ordered = sorted(set(terms), key=lambda t: (-len(t), t))
-    return re.compile("|".join(_term_regex(t) for t in ordered), re.IGNORECASE)
+    body = "|".join(_term_regex(t) for t in ordered)
+    starts = [_match_start(t) for t in ordered]
+    if all(starts):
+        body = first_letter_gate(starts) + "(?:" + body + ")"
+    return re.compile(body, re.IGNORECASE)
 
 
 def _canonical(match: str, terms: Sequence[str]) -> str:

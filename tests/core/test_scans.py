@@ -522,3 +522,32 @@ def test_dynamic_value_lookahead_changes_no_match(text: str) -> None:
     plain = re.compile(DYNAMIC_VALUE.pattern[len(prefix) : -1])
     assert find_dynamic_values(text) == [m.span() for m in plain.finditer(text)]
     assert cache_alignment._align(text) == _reference_align(text)
+
+
+# -- first-letter gates: the same matches as the patterns without them -----------------------
+
+
+def _ungated(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    gate = re.match(r"\(\?=\[[^\]]*\]\)", pattern.pattern)
+    assert gate is not None, "the pattern starts with its gate"
+    return re.compile(pattern.pattern[gate.end() :], pattern.flags)
+
+
+_GATE_TERMS = st.lists(
+    st.sampled_from(
+        ["error", "kill", "#49", "49", "test/issue.py", "segfault", "invalid", "ünïcode", "x"]
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, _GATE_TERMS)
+def test_first_letter_gates_change_no_match(text: str, terms: list[str]) -> None:
+    for pattern in (signals.ERROR_SIGNAL, signals.WARNING_SIGNAL, signals.term_pattern(terms)):
+        assert pattern is not None
+        plain = _ungated(pattern)
+        assert [m.span() for m in pattern.finditer(text)] == [
+            m.span() for m in plain.finditer(text)
+        ]
