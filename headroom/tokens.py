@@ -60,10 +60,14 @@ class _TextCountCache:
                 return hit
             future = self._pending.get(key)
         if future is not None:
-            try:
-                return future.result()
-            except Exception:  # noqa: BLE001 - the background count failed: count here
-                pass
+            if future.cancel():  # not started: count it here rather than wait in line
+                with self._lock:
+                    self._pending.pop(key, None)
+            else:
+                try:
+                    return future.result()
+                except Exception:  # noqa: BLE001 - the background count failed: count here
+                    pass
         value = _encode_len(encoding, text)
         self._store(key, value)
         return value

@@ -366,6 +366,22 @@ def test_prefetched_counts_equal_inline_counts() -> None:
     assert cached_count(text) == expected
 
 
+def test_a_count_still_waiting_in_line_is_taken_over_by_the_caller() -> None:
+    # the background thread is busy; a count the caller needs now is not left queued behind
+    release = threading.Event()
+    blocker = tokens_module._background_pool().submit(release.wait, 5)
+    try:
+        text = _big_text(3)
+        clear_cache()
+        prefetch_count(text)
+        assert count_text(text) == len(get_encoding("o200k_base").encode_ordinary(text))
+        assert not blocker.done(), "the caller waited for the busy background thread"
+        assert cached_count(text) is not None
+    finally:
+        release.set()
+        blocker.result()
+
+
 def test_a_failed_background_count_is_counted_inline(monkeypatch: pytest.MonkeyPatch) -> None:
     text = _big_text(2)
     clear_cache()
