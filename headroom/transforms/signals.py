@@ -191,16 +191,19 @@ def _term_regex(term: str) -> str:
     return f"{left}{body}{right}"
 
 
-def term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
-    """One regex matching any of ``terms``, case-insensitively."""
-    if not terms:
-        return None
+def term_pattern(terms: Sequence[str], ignore_case: bool = True) -> re.Pattern[str] | None:
+    """One regex matching any of ``terms``, case-insensitively (or, for lowercased text and
+    lowercase terms, as they are: compiling that costs a quarter as much)."""
+    return _term_pattern(terms, ignore_case) if terms else None
+
+
+def _term_pattern(terms: Sequence[str], ignore_case: bool) -> re.Pattern[str]:
     ordered = sorted(set(terms), key=lambda t: (-len(t), t))
     body = "|".join(_term_regex(t) for t in ordered)
     starts = [_match_start(t) for t in ordered]
     if all(starts):
         body = first_letter_gate(starts) + "(?:" + body + ")"
-    return re.compile(body, re.IGNORECASE)
+    return re.compile(body, re.IGNORECASE if ignore_case else 0)
 
 
 def _canonical(match: str, terms: Sequence[str]) -> str:
@@ -250,13 +253,16 @@ def item_question_hits(
 
 
 def _term_matches(scan: TextScan, present: Sequence[str]) -> dict[int, list[str]]:
-    """For the texts holding one of the ``present`` terms, their matches (possibly none)."""
-    pattern = term_pattern(present)
-    if pattern is None:
+    """For the texts holding one of the ``present`` terms, their matches (possibly none;
+    lowercase where the texts could be searched lowercased)."""
+    if not present:
         return {}
     starts = [_match_start(t) for t in present]
     if scan.exact and not scan.casefold_specials and all(map(_plain_needle, starts)):
-        return scan.findall(starts, pattern)
+        # lowercase ASCII terms in texts whose lowercase form keeps every position: a
+        # case-insensitive match is exactly a plain match in the lowercased text
+        return scan.findall(starts, _term_pattern(present, ignore_case=False), True)
+    pattern = _term_pattern(present, ignore_case=True)
     holders = _term_holders(scan, present)
     holding = sorted({i for term in present for i in holders[term]})
     return {i: pattern.findall(scan.texts[i]) for i in holding}

@@ -117,12 +117,15 @@ class TextScan:
                 at = low.find(word, end + 1 if hit or tries >= _MAX_TRIES else at + 1)
         return found
 
-    def findall(self, needles: Iterable[str], pattern: re.Pattern[str]) -> dict[int, list[str]]:
+    def findall(
+        self, needles: Iterable[str], pattern: re.Pattern[str], lowered: bool = False
+    ) -> dict[int, list[str]]:
         """``pattern.findall(text)`` for every text holding a needle, keyed by index, for a
         pattern whose every match starts where one of ``needles`` (lowercase) occurs in the
         lowercased text. Only those places are tried, left to right, skipping the ones
         inside an earlier match: what findall does, minus the places no match can start at.
-        Requires ``exact`` and no ``casefold_specials``."""
+        With ``lowered`` the pattern runs on each text's lowercase form (matches come back
+        lowercase). Requires ``exact`` and no ``casefold_specials``."""
         places: dict[int, list[int]] = {}
         low, starts, text_at = self.lowered, self.starts, self.text_at
         for needle in needles:
@@ -133,16 +136,19 @@ class TextScan:
                 at = low.find(needle, at + 1)
         found: dict[int, list[str]] = {}
         for index, offsets in places.items():
-            text = self.texts[index]
+            # the text itself, or its lowercase form as a window of the joined one (pos and
+            # endpos bound it; what precedes it is the newline joining it, a non-word char)
+            text, base = (low, starts[index]) if lowered else (self.texts[index], 0)
+            end = starts[index + 1] - 1 if lowered else len(text)
             matches: list[str] = []
             done = 0
             for offset in sorted(set(offsets)):
                 if offset < done:
                     continue
-                match = pattern.match(text, offset)
+                match = pattern.match(text, base + offset, end)
                 if match is not None:
                     matches.append(match.group(0))
-                    done = match.end()
+                    done = match.end() - base
             found[index] = matches
         return found
 
