@@ -88,21 +88,42 @@ _TEXT = st.lists(
 ).map("".join)
 
 
+_SIGNAL_KINDS = (
+    (signals._ERROR_ANCHORS, signals.ERROR_SIGNAL),
+    (signals._WARNING_ANCHORS, signals.WARNING_SIGNAL),
+)
+
+
+def _signal_hit(text: str, anchors: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
+    """The per-text rule: the lowercased text holds an anchor and the regex matches."""
+    return any(a in text.lower() for a in anchors) and pattern.search(text) is not None
+
+
+def _at_most_half(tiers: list[set[int]], n: int) -> list[set[int]]:
+    return [hits if len(hits) <= n // 2 else set() for hits in tiers]
+
+
 def _reference_tiers(texts: list[str]) -> list[set[int]]:
     """signal_tiers as it was: every text lowered, anchors tested, the regex run per text."""
-    lowered = [text.lower() for text in texts]
-    tiers = []
-    for anchors, pattern in (
-        (signals._ERROR_ANCHORS, signals.ERROR_SIGNAL),
-        (signals._WARNING_ANCHORS, signals.WARNING_SIGNAL),
-    ):
-        hits = {
-            i
-            for i, low in enumerate(lowered)
-            if any(a in low for a in anchors) and pattern.search(texts[i])
-        }
-        tiers.append(hits if len(hits) <= len(texts) // 2 else set())
-    return tiers
+    return _at_most_half(
+        [{i for i, t in enumerate(texts) if _signal_hit(t, a, p)} for a, p in _SIGNAL_KINDS],
+        len(texts),
+    )
+
+
+def _reference_rank(found: list[set[str]], n: int, max_keep: int, keep_ties: bool) -> set[int]:
+    """The texts kept, from the canonical terms each of ``n`` texts holds: every holder of a
+    term at most three texts hold, then the best by summed idf."""
+    df: dict[str, int] = {}
+    for hits in found:
+        for term in hits:
+            df[term] = df.get(term, 0) + 1
+    useful = {t: math.log(n / c) for t, c in df.items() if c <= max(n // 2, 1)}
+    if not useful:
+        return set()
+    keep = {i for i, hits in enumerate(found) if any(df[t] <= 3 and t in useful for t in hits)}
+    scored = [(math.fsum(useful.get(t, 0.0) for t in hits), i) for i, hits in enumerate(found)]
+    return keep | _best(scored, max_keep, keep_ties)
 
 
 def _best(scored: list[tuple[float, int]], max_keep: int, keep_ties: bool) -> set[int]:
@@ -121,37 +142,9 @@ def _best(scored: list[tuple[float, int]], max_keep: int, keep_ties: bool) -> se
 def _reference_hits(
     texts: list[str], terms: list[str], max_keep: int, keep_ties: bool = True
 ) -> set[int]:
-    """question_hits as it was: per-text substring tests and findall."""
-    if not terms or not texts:
-        return set()
-    lowered = [text.lower() for text in texts]
-    n = len(texts)
-    present = []
-    for term in terms:
-        anchor = term[1:] if term.startswith("#") else term
-        holders = sum(1 for low in lowered if anchor in low)
-        if holders > 0 and (holders <= 0.9 * n or n < 4 or any(c.isdigit() for c in anchor)):
-            present.append(term)
-    pattern = signals.term_pattern(present)
-    if pattern is None:
-        return set()
-    needles = [t[1:] if t.startswith("#") else t for t in present]
-    found = [
-        {signals._canonical(m, terms) for m in pattern.findall(text)}
-        if any(x in low for x in needles)
-        else set()
-        for text, low in zip(texts, lowered, strict=True)
-    ]
-    df: dict[str, int] = {}
-    for hits in found:
-        for term in hits:
-            df[term] = df.get(term, 0) + 1
-    useful = {t: math.log(n / c) for t, c in df.items() if c <= max(n // 2, 1)}
-    if not useful:
-        return set()
-    keep = {i for i, hits in enumerate(found) if any(df[t] <= 3 and t in useful for t in hits)}
-    scored = [(math.fsum(useful.get(t, 0.0) for t in hits), i) for i, hits in enumerate(found)]
-    return keep | _best(scored, max_keep, keep_ties)
+    """question_hits as it was: per-text substring tests and findall (each text an item of
+    one part)."""
+    return _reference_item_hits([[text] for text in texts], terms, max_keep, keep_ties)
 
 
 @given(st.lists(_TEXT, max_size=30))
@@ -181,19 +174,13 @@ _ITEMS = st.lists(st.lists(_TEXT, max_size=5), max_size=30)
 
 
 def _reference_item_tiers(items: list[list[str]]) -> list[set[int]]:
-    tiers = []
-    for anchors, pattern in (
-        (signals._ERROR_ANCHORS, signals.ERROR_SIGNAL),
-        (signals._WARNING_ANCHORS, signals.WARNING_SIGNAL),
-    ):
-        hits = {
-            i
-            for i, parts in enumerate(items)
-            for part in parts
-            if any(a in part.lower() for a in anchors) and pattern.search(part)
-        }
-        tiers.append(hits if len(hits) <= len(items) // 2 else set())
-    return tiers
+    return _at_most_half(
+        [
+            {i for i, parts in enumerate(items) if any(_signal_hit(x, a, p) for x in parts)}
+            for a, p in _SIGNAL_KINDS
+        ],
+        len(items),
+    )
 
 
 def _reference_item_hits(
@@ -221,16 +208,7 @@ def _reference_item_hits(
         }
         for parts in items
     ]
-    df: dict[str, int] = {}
-    for hits in found:
-        for term in hits:
-            df[term] = df.get(term, 0) + 1
-    useful = {t: math.log(n / c) for t, c in df.items() if c <= max(n // 2, 1)}
-    if not useful:
-        return set()
-    keep = {i for i, hits in enumerate(found) if any(df[t] <= 3 and t in useful for t in hits)}
-    scored = [(math.fsum(useful.get(t, 0.0) for t in hits), i) for i, hits in enumerate(found)]
-    return keep | _best(scored, max_keep, keep_ties)
+    return _reference_rank(found, n, max_keep, keep_ties)
 
 
 @settings(max_examples=300, deadline=None)
@@ -273,7 +251,7 @@ def test_item_search_is_the_joined_search_on_plain_parts() -> None:
 
 def test_item_scans_keep_plain_parts_fast_beside_odd_ones() -> None:
     # one Turkish name must not hide the error of another item, nor shift its index
-    items = [["name", f"country {i}"] for i in range(40)]
+    items: list[list[str]] = [["name", f"country {i}"] for i in range(40)]
     items[3] = ["name", "Türkiye Cumhuriyeti İstanbul ılık"]
     items[17] = ["name", "disk error", "country 17"]
     assert signals.item_signal_tiers(items)[0] == {17}
@@ -296,7 +274,7 @@ def test_lowercase_that_changes_length_keeps_positions() -> None:
 
 
 def test_empty_valued_keys_are_no_signal() -> None:
-    items = [
+    items: list[dict[str, Any]] = [
         {"id": i, "error": None, "failed": False, "errors": [], "msg": "ok"} for i in range(30)
     ]
     items[7] = {**items[7], "error": "disk full"}
