@@ -117,6 +117,8 @@ class _TextCountCache:
 
     def clear(self) -> None:
         with self._lock:
+            for future in self._pending.values():  # what has not started need not run
+                future.cancel()
             self._tiny.clear()
             self._entries.clear()
             self._pending.clear()
