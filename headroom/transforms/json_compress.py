@@ -18,12 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..options import ToolProfile
-from .signals import (
-    extreme_indices,
-    item_question_hits,
-    item_signal_tiers,
-    rare_category_indices,
-)
+from .question_hits import item_question_hits
+from .rare_values import extreme_indices, rare_category_indices
+from .signals import item_signal_tiers
 from .text_compress import shorten_lines
 
 TRUNCATED_KEY = "__headroom_truncated"

@@ -14,6 +14,8 @@ from itertools import chain, compress, count
 from operator import not_
 from typing import TypeVar
 
+from .text_scan import CASEFOLD_SPECIALS, TextScan
+
 _T = TypeVar("_T")
 
 
@@ -44,3 +46,27 @@ class PartIndex:
                 continue
             gathered[j] = [v for part in dict.fromkeys(parts) if part in found for v in found[part]]
         return gathered
+
+    def scans(self) -> list[tuple[TextScan, int]]:
+        """Scans over the parts, each with the index of its first part: one scan, or,
+        when some parts cannot be searched joined (``TextScan.exact``, ``CASEFOLD_SPECIALS``),
+        the others in one scan and those after them in a second, searched part by part. The
+        parts are reordered to match; a few Turkish names no longer slow down the whole list."""
+        scan = TextScan(self.parts)
+        if scan.exact and not scan.casefold_specials:
+            return [(scan, 0)]
+        odd_at = scan.holding_any(CASEFOLD_SPECIALS)
+        plain = [part for i, part in enumerate(self.parts) if i not in odd_at]
+        plain_scan = TextScan(plain)
+        if not plain_scan.exact:  # a character other than the specials changes length
+            odd_at = {i for i, part in enumerate(self.parts) if _odd(part)}
+            plain = [part for i, part in enumerate(self.parts) if i not in odd_at]
+            plain_scan = TextScan(plain)
+        odd = [self.parts[i] for i in sorted(odd_at)]
+        self.parts = plain + odd
+        return [(plain_scan, 0), (TextScan(odd), len(plain))]
+
+
+def _odd(text: str) -> bool:
+    """Whether a joined scan cannot search ``text`` exactly."""
+    return len(text.lower()) != len(text) or any(c in text for c in CASEFOLD_SPECIALS)

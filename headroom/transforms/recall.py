@@ -27,7 +27,7 @@ from ..tokens import message_tokens
 from .base import TransformContext
 from .json_compress import Shrinker, dumps_min, is_json_document, list_parts, parse_json
 from .json_references import SAME_AS_KEY, expand_references
-from .signals import item_question_hits, question_hits
+from .question_hits import item_question_hits, question_hits
 from .tool_output import split_digest
 
 NAME = "recall"

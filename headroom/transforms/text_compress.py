@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .line_signals import numeric_extreme_lines, rare_shape_lines
-from .signals import question_hits, signal_tiers
+from .question_hits import question_hits
+from .signals import signal_tiers
 
 
 def omitted_marker(count: int) -> str:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headroom.analysis import _BASE64, _may_hold_base64
-from headroom.transforms import cache_alignment, signals
+from headroom.transforms import cache_alignment, question_hits, rare_values, signals
 from headroom.transforms.dynamic_values import DYNAMIC_VALUE, find_dynamic_values
 from headroom.transforms.json_compress import item_parts
 from headroom.transforms.text_scan import TextScan
@@ -165,7 +165,7 @@ def test_question_hits_match_the_per_text_reference(
     texts: list[str], terms: list[str], max_keep: int, keep_ties: bool
 ) -> None:
     expected = _reference_hits(texts, terms, max_keep, keep_ties)
-    assert signals.question_hits(texts, terms, max_keep, keep_ties) == expected
+    assert question_hits.question_hits(texts, terms, max_keep, keep_ties) == expected
 
 
 # Items made of parts, searched by distinct part: the same answers as the per-text reference
@@ -195,13 +195,13 @@ def _reference_item_hits(
         holders = sum(1 for parts in items if any(anchor in part.lower() for part in parts))
         if holders > 0 and (holders <= 0.9 * n or n < 4 or any(c.isdigit() for c in anchor)):
             present.append(term)
-    pattern = signals.term_pattern(present)
+    pattern = question_hits.term_pattern(present)
     if pattern is None:
         return set()
     needles = [t[1:] if t.startswith("#") else t for t in present]
     found = [
         {
-            signals._canonical(m, terms)
+            question_hits._canonical(m, terms)
             for part in parts
             if any(x in part.lower() for x in needles)
             for m in pattern.findall(part)
@@ -223,7 +223,7 @@ def test_item_question_hits_match_the_per_part_reference(
     items: list[list[str]], terms: list[str], max_keep: int, keep_ties: bool
 ) -> None:
     expected = _reference_item_hits(items, terms, max_keep, keep_ties)
-    assert signals.item_question_hits(items, terms, max_keep, keep_ties) == expected
+    assert question_hits.item_question_hits(items, terms, max_keep, keep_ties) == expected
 
 
 def test_items_matching_the_question_alike_are_kept_together() -> None:
@@ -234,10 +234,10 @@ def test_items_matching_the_question_alike_are_kept_together() -> None:
     for i in matching:
         lines[i] = f"[client 10.1.0.{i}] Directory index forbidden by rule: /var/www/"
     terms = ["directory", "index", "forbidden"]
-    assert signals.question_hits(lines, terms, 25) == set(matching)
-    assert len(signals.question_hits(lines, terms, 25, keep_ties=False)) == 25
+    assert question_hits.question_hits(lines, terms, 25) == set(matching)
+    assert len(question_hits.question_hits(lines, terms, 25, keep_ties=False)) == 25
     # more than twice as many alike: cut at max_keep, by position
-    assert signals.question_hits(lines, terms, 10) == set(matching[:10])
+    assert question_hits.question_hits(lines, terms, 10) == set(matching[:10])
 
 
 def test_item_search_is_the_joined_search_on_plain_parts() -> None:
@@ -245,8 +245,8 @@ def test_item_search_is_the_joined_search_on_plain_parts() -> None:
     items[4] = ["id", "4", "state", "open", "note", "replay failed"]
     joined = ["\n".join(parts) for parts in items]
     assert signals.item_signal_tiers(items) == signals.signal_tiers(joined) == [{4}, set()]
-    assert signals.item_question_hits(items, ["replay"], 5) == {4}
-    assert signals.question_hits(joined, ["replay"], 5) == {4}
+    assert question_hits.item_question_hits(items, ["replay"], 5) == {4}
+    assert question_hits.question_hits(joined, ["replay"], 5) == {4}
 
 
 def test_item_scans_keep_plain_parts_fast_beside_odd_ones() -> None:
@@ -255,7 +255,7 @@ def test_item_scans_keep_plain_parts_fast_beside_odd_ones() -> None:
     items[3] = ["name", "Türkiye Cumhuriyeti İstanbul ılık"]
     items[17] = ["name", "disk error", "country 17"]
     assert signals.item_signal_tiers(items)[0] == {17}
-    assert signals.item_question_hits(items, ["türkiye", "17"], 5) == {3, 17}
+    assert question_hits.item_question_hits(items, ["türkiye", "17"], 5) == {3, 17}
 
 
 def test_signal_positions_map_to_the_right_text() -> None:
@@ -270,7 +270,7 @@ def test_lowercase_that_changes_length_keeps_positions() -> None:
     # "İ".lower() is two characters: the scan must not shift later texts' positions
     texts = ["İİİİ ok", "İ", "fine", "an error", "ok", "ok"]
     assert signals.signal_tiers(texts) == _reference_tiers(texts)
-    assert signals.question_hits(texts, ["error"], 5) == {3}
+    assert question_hits.question_hits(texts, ["error"], 5) == {3}
 
 
 def test_empty_valued_keys_are_no_signal() -> None:
@@ -373,18 +373,18 @@ def _reference_rare(items: list[Any], max_share: float = 0.05) -> set[int]:
     if not all(isinstance(item, dict) for item in items) or len(items) < 8:
         return set()
     limit = max(1, int(len(items) * max_share))
-    flat = [signals._flatten(item) for item in items]
+    flat = [rare_values._flatten(item) for item in items]
     keys: dict[str, None] = {}
     for row in flat:
         keys.update(dict.fromkeys(row))
     keep: set[int] = set()
     for key in keys:
-        raw = [row.get(key, signals._MISSING) for row in flat]
+        raw = [row.get(key, rare_values._MISSING) for row in flat]
         reprs = list(map(repr, raw))
         if len(set(reprs)) <= 12:
             column = reprs
         else:
-            column = ["-" if v is None or v is signals._MISSING else "+" for v in raw]
+            column = ["-" if v is None or v is rare_values._MISSING else "+" for v in raw]
         counts: dict[str, int] = {}
         for value in column:
             counts[value] = counts.get(value, 0) + 1
@@ -414,14 +414,14 @@ _ROWS = st.lists(st.dictionaries(_FIELD, _VALUE, max_size=5), min_size=8, max_si
 @settings(max_examples=400, deadline=None)
 @given(_ROWS)
 def test_rare_values_match_the_row_by_row_reference(items: list[dict[str, Any]]) -> None:
-    assert signals.rare_category_indices(items) == _reference_rare(items)
+    assert rare_values.rare_category_indices(items) == _reference_rare(items)
 
 
 def test_rare_values_with_colliding_dotted_names() -> None:
     items: list[dict[str, Any]] = [{"a": {"b": "x"}, "a.b": "y"} for _ in range(20)]
     # row by row, the later of two same-named fields wins: here the nested "z"
     items[5] = {"a.b": "y", "a": {"b": "z"}}
-    assert signals.rare_category_indices(items) == _reference_rare(items) == {5}
+    assert rare_values.rare_category_indices(items) == _reference_rare(items) == {5}
 
 
 # -- cache alignment: one search of the whole prompt decides whether any line needs a look --
@@ -523,7 +523,8 @@ _GATE_TERMS = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(_TEXT, _GATE_TERMS)
 def test_first_letter_gates_change_no_match(text: str, terms: list[str]) -> None:
-    for pattern in (signals.ERROR_SIGNAL, signals.WARNING_SIGNAL, signals.term_pattern(terms)):
+    term_pattern = question_hits.term_pattern(terms)
+    for pattern in (signals.ERROR_SIGNAL, signals.WARNING_SIGNAL, term_pattern):
         assert pattern is not None
         plain = _ungated(pattern)
         assert [m.span() for m in pattern.finditer(text)] == [

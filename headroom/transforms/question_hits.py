@@ -1,0 +1,200 @@
+"""Which texts or array items a user's question singles out: the terms it names (``#49``,
+``Moldova``, ``fields.py``) matched at word starts, ranked by how rare they are in the list."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from .part_index import PartIndex
+from .signals import first_letter_gate
+from .text_scan import TextScan
+
+
+def _term_regex(term: str) -> str:
+    # Numbers match whole (49 is not 1492, but 2012-05-28 matches 2012-05-28T13:58);
+    # words match at a word start (replay matches ReplayData and replays).
+    if term.startswith("#") and term[1:].isdigit():
+        # "#49": the number as a whole value, a path segment or a "#49" reference.
+        return rf"(?:(?<=[\s#/])|^){term[1:]}(?=[\s/?#]|$)"
+    body = re.escape(term)
+    left = "(?<![0-9])" if term[:1].isdigit() else "(?<![A-Za-z0-9])"
+    right = "(?![0-9])" if term[-1:].isdigit() else ""
+    return f"{left}{body}{right}"
+
+
+def term_pattern(terms: Sequence[str], ignore_case: bool = True) -> re.Pattern[str] | None:
+    """One regex matching any of ``terms``, case-insensitively (or, for lowercased text and
+    lowercase terms, as they are: compiling that costs a quarter as much)."""
+    return _term_pattern(terms, ignore_case) if terms else None
+
+
+def _term_pattern(terms: Sequence[str], ignore_case: bool) -> re.Pattern[str]:
+    ordered = sorted(set(terms), key=lambda t: (-len(t), t))
+    body = "|".join(_term_regex(t) for t in ordered)
+    starts = [_match_start(t) for t in ordered]
+    if all(starts):
+        body = first_letter_gate(starts) + "(?:" + body + ")"
+    return re.compile(body, re.IGNORECASE if ignore_case else 0)
+
+
+def _canonical(match: str, terms: Sequence[str]) -> str:
+    lowered = match.lower()
+    if lowered.isdigit() and "#" + lowered in terms and lowered not in terms:
+        return "#" + lowered
+    return lowered
+
+
+def question_hits(
+    texts: Sequence[str], terms: Sequence[str], max_keep: int = 25, keep_ties: bool = True
+) -> set[int]:
+    """Indices of ``texts`` that the question's terms single out.
+
+    Terms found in more than half of the texts single nothing out (``capital`` in a list of
+    countries) and are ignored. Every text holding a term that at most three texts hold is
+    kept; the rest are ranked by the summed rarity (idf) of the terms they hold and the best
+    ``max_keep`` are kept (with ``keep_ties``, every text tied with the last one kept when
+    that is at most twice as many), ties otherwise broken by position: deterministic.
+    """
+    if not terms or not texts:
+        return set()
+    n = len(texts)
+    scan = TextScan(texts)
+    present = [term for term in terms if _singles_out(scan, term, n)]
+    return _ranked_hits(_term_matches(scan, present), terms, n, max_keep, keep_ties)
+
+
+def item_question_hits(
+    items: Sequence[Sequence[str]],
+    terms: Sequence[str],
+    max_keep: int = 25,
+    keep_ties: bool = True,
+) -> set[int]:
+    """``question_hits`` for items made of text parts (a JSON array item's keys and values),
+    each distinct part scanned once; a match lies inside one part."""
+    if not terms or not items:
+        return set()
+    n = len(items)
+    index = PartIndex(items)
+    scans = index.scans()
+    present = [term for term in terms if _singles_out_of_items(scans, index, term, n)]
+    matches: dict[int, list[str]] = {}
+    for scan, first in scans:
+        matches.update((first + i, found) for i, found in _term_matches(scan, present).items())
+    return _ranked_hits(index.gather(matches), terms, n, max_keep, keep_ties)
+
+
+def _term_matches(scan: TextScan, present: Sequence[str]) -> dict[int, list[str]]:
+    """For the texts holding one of the ``present`` terms, their matches (possibly none;
+    lowercase where the texts could be searched lowercased)."""
+    if not present:
+        return {}
+    starts = [_match_start(t) for t in present]
+    if scan.exact and not scan.casefold_specials and all(map(_plain_needle, starts)):
+        # lowercase ASCII terms in texts whose lowercase form keeps every position: a
+        # case-insensitive match is exactly a plain match in the lowercased text
+        return scan.findall(starts, _term_pattern(present, ignore_case=False), True)
+    pattern = _term_pattern(present, ignore_case=True)
+    holders = _term_holders(scan, present)
+    holding = sorted({i for term in present for i in holders[term]})
+    return {i: pattern.findall(scan.texts[i]) for i in holding}
+
+
+def _ranked_hits(
+    matches: dict[int, list[str]], terms: Sequence[str], n: int, max_keep: int, keep_ties: bool
+) -> set[int]:
+    """The texts to keep out of ``n``, from each text's matches (``question_hits``)."""
+    candidates = sorted(matches)
+    found = [{_canonical(m, terms) for m in matches[i]} for i in candidates]
+    df: dict[str, int] = {}
+    for hits in found:
+        for term in hits:
+            df[term] = df.get(term, 0) + 1
+    useful = {t: math.log(n / c) for t, c in df.items() if c <= max(n // 2, 1)}
+    if not useful:
+        return set()
+    pairs = list(zip(candidates, found, strict=True))
+    keep = {i for i, hits in pairs if any(df[t] <= 3 and t in useful for t in hits)}
+    # fsum: the same score whatever order a set of terms is iterated in (hash seeds differ)
+    scored = [(math.fsum(useful.get(t, 0.0) for t in hits), i) for i, hits in pairs]
+    ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
+    keep.update(i for _, i in ranked[: _with_ties(ranked, max_keep) if keep_ties else max_keep])
+    return keep
+
+
+def _with_ties(ranked: list[tuple[float, int]], max_keep: int) -> int:
+    """How many of ``ranked`` to keep: ``max_keep``, or every item tied with the last one
+    kept when that is at most twice as many. Items holding the same question terms are one
+    answer ("which clients hit this error": all 32 of them), not a cut to make by position."""
+    if max_keep <= 0 or len(ranked) <= max_keep:
+        return max_keep
+    last = ranked[max_keep - 1][0]
+    end = max_keep
+    while end < len(ranked) and ranked[end][0] == last:
+        end += 1
+    return end if end <= 2 * max_keep else max_keep
+
+
+def _singles_out(scan: TextScan, term: str, n: int) -> bool:
+    """Whether some text holds ``term`` (lowercase, a ``#49`` reference as ``49``) and it is
+    not in nearly every text: a word in 90% of the texts even as a substring cannot single
+    anything out; numbers and #refs match more strictly than as substrings, so they always
+    stay. Counting occurrences (one C call) settles it unless they exceed 90% of the texts."""
+    anchor = term[1:] if term.startswith("#") else term
+    dense_ok = n < 4 or any(c.isdigit() for c in anchor)
+    if scan.exact and anchor and "\n" not in anchor:
+        occurrences = scan.lowered.count(anchor)
+        if occurrences == 0:
+            return False
+        if dense_ok or occurrences <= 0.9 * n:
+            return True  # holders <= occurrences
+        return scan.count_holders(anchor) <= 0.9 * n
+    held = len(_term_holders(scan, [term])[term])
+    return held > 0 and (held <= 0.9 * n or dense_ok)
+
+
+def _singles_out_of_items(
+    scans: list[tuple[TextScan, int]], index: PartIndex, term: str, n: int
+) -> bool:
+    """``_singles_out`` for ``n`` items whose distinct parts ``scans`` hold."""
+    anchor = term[1:] if term.startswith("#") else term
+    dense_ok = n < 4 or any(c.isdigit() for c in anchor)
+    part_holders: list[int] = []
+    for scan, first in scans:
+        if scan.exact and anchor and "\n" not in anchor:
+            if anchor not in scan.lowered:
+                continue
+            if dense_ok:
+                return True
+            found = scan.holders(anchor)
+        else:
+            found = _term_holders(scan, [term])[term]
+        part_holders.extend(first + i for i in found)
+    held = len(index.items_holding(part_holders))
+    return held > 0 and (held <= 0.9 * n or dense_ok)
+
+
+def _match_start(term: str) -> str:
+    """What a match of ``term``'s regex starts with (``#49`` matches as ``49``)."""
+    return term[1:] if term.startswith("#") and term[1:].isdigit() else term
+
+
+def _plain_needle(needle: str) -> bool:
+    """Lowercase ASCII without a newline: then (with no ``CASEFOLD_SPECIALS`` in the texts)
+    a case-insensitive match of it shows as the needle itself in the lowercased text."""
+    return bool(needle) and needle.isascii() and needle == needle.lower() and "\n" not in needle
+
+
+def _term_holders(scan: TextScan, terms: Sequence[str]) -> dict[str, list[int]]:
+    """For each term, the indices of the texts whose lowercase form contains it (a ``#49``
+    reference as ``49``)."""
+    needles = {term: term[1:] if term.startswith("#") else term for term in terms}
+    texts = scan.texts
+    if scan.exact and not any("\n" in needle for needle in needles.values()):
+        return {term: scan.holders(needle) for term, needle in needles.items()}
+    lowered = [text.lower() for text in texts]
+    return {
+        term: [i for i, low in enumerate(lowered) if needle in low]
+        for term, needle in needles.items()
+    }

@@ -1,0 +1,110 @@
+"""Values that stand out in a list of items: the numeric extremes of a column and the rare
+value of a field (the one open issue among closed ones, the one failed run)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from itertools import chain
+
+
+def extreme_indices(columns: Iterable[Sequence[float | None]]) -> set[int]:
+    """For each numeric column, the index of its largest and of its smallest value."""
+    keep: set[int] = set()
+    for column in columns:
+        values = [(v, i) for i, v in enumerate(column) if v is not None]
+        if len(values) < 3:
+            continue
+        high = max(values, key=lambda p: (p[0], -p[1]))
+        low = min(values, key=lambda p: (p[0], p[1]))
+        if high[0] != low[0]:
+            keep.add(high[1])
+            keep.add(low[1])
+    return keep
+
+
+def rare_category_indices(items: Sequence[object], max_share: float = 0.05) -> set[int]:
+    """Items whose value in some field is rare among the items: the one ``"state": "open"``
+    among closed ones, the one ``"merged_at": null`` among timestamps, the failed run."""
+    dicts = [item for item in items if isinstance(item, dict)]
+    if len(dicts) != len(items) or len(items) < 8:
+        return set()
+    n = len(items)
+    limit = max(1, int(n * max_share))
+    keep: set[int] = set()
+    for raw in _field_columns(dicts):
+        keep.update(_rare_in_column(raw, n, limit))
+    return keep
+
+
+def _rare_in_column(raw: list[object], n: int, limit: int) -> Iterable[int]:
+    """The rows of a field column whose value (a field with more than 12 distinct values:
+    whose presence) at most ``limit`` rows share, when another is usual (half the rows)."""
+    if len(set(raw)) <= 12:  # equal values have equal reprs: at most 12 reprs too, or more
+        reprs = list(map(repr, raw))
+        if len(set(reprs)) <= 12:
+            counts = Counter(reprs)
+            if len(counts) < 2 or max(counts.values()) < 0.5 * n:
+                return ()  # no usual value to deviate from
+            if min(counts.values()) > limit:
+                return ()
+            return [i for i, value in enumerate(reprs) if counts[value] <= limit]
+    # high-cardinality field: only its presence can be rare
+    missing = raw.count(None) + raw.count(_MISSING)
+    if not 0 < missing < n or max(missing, n - missing) < 0.5 * n:
+        return ()
+    if missing <= limit:
+        return [i for i, v in enumerate(raw) if v is None or v is _MISSING]
+    if n - missing <= limit:
+        return [i for i, v in enumerate(raw) if v is not None and v is not _MISSING]
+    return ()
+
+
+def _field_columns(items: Sequence[dict[str, object]]) -> list[list[object]]:
+    """For each scalar field of the items, one level of nesting included (``head.label``),
+    its value in every item (``_MISSING`` where absent). Built column by column; when two
+    fields would share a dotted name, row by row as ``_flatten`` defines them."""
+    columns: dict[str, list[object]] = {}
+    for key in dict.fromkeys(chain.from_iterable(items)):
+        if key in columns:  # a nested field's dotted name
+            return _flattened_columns(items)
+        values = [item.get(key, _MISSING) for item in items]
+        if not any(issubclass(kind, (dict, list)) for kind in set(map(type, values))):
+            columns[key] = values
+            continue
+        columns[key] = [_MISSING if isinstance(v, (dict, list)) else v for v in values]
+        inner_dicts = [v if isinstance(v, dict) else _NO_DICT for v in values]
+        for inner_key in dict.fromkeys(chain.from_iterable(inner_dicts)):
+            name = f"{key}.{inner_key}"
+            if name in columns:
+                return _flattened_columns(items)
+            column = [d.get(inner_key, _MISSING) for d in inner_dicts]
+            if any(issubclass(kind, (dict, list)) for kind in set(map(type, column))):
+                column = [_MISSING if isinstance(v, (dict, list)) else v for v in column]
+            columns[name] = column
+    return list(columns.values())
+
+
+def _flattened_columns(items: Sequence[dict[str, object]]) -> list[list[object]]:
+    flat = [_flatten(item) for item in items]
+    keys: dict[str, None] = {}
+    for row in flat:
+        keys.update(dict.fromkeys(row))
+    return [[row.get(key, _MISSING) for row in flat] for key in keys]
+
+
+_MISSING = object()
+_NO_DICT: dict[str, object] = {}  # stands for a row whose field is not an object
+
+
+def _flatten(item: dict[str, object]) -> dict[str, object]:
+    """Scalar fields of an item, one level of nesting included (``head.label``)."""
+    flat: dict[str, object] = {}
+    for key, value in item.items():
+        if isinstance(value, dict):
+            for inner_key, inner in value.items():
+                if not isinstance(inner, (dict, list)):
+                    flat[f"{key}.{inner_key}"] = inner
+        elif not isinstance(value, list):
+            flat[key] = value
+    return flat
