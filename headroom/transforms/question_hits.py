@@ -55,7 +55,8 @@ def question_hits(
     countries) and are ignored. Every text holding a term that at most three texts hold is
     kept; the rest are ranked by the summed rarity (idf) of the terms they hold and the best
     ``max_keep`` are kept (with ``keep_ties``, every text tied with the last one kept when
-    that is at most twice as many), ties otherwise broken by position: deterministic.
+    that is at most twice as many, or one text in fifty), ties otherwise broken by position:
+    deterministic.
     """
     if not terms or not texts:
         return set()
@@ -119,21 +120,22 @@ def _ranked_hits(
     # fsum: the same score whatever order a set of terms is iterated in (hash seeds differ)
     scored = [(math.fsum(useful.get(t, 0.0) for t in hits), i) for i, hits in pairs]
     ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
-    keep.update(i for _, i in ranked[: _with_ties(ranked, max_keep) if keep_ties else max_keep])
+    keep.update(i for _, i in ranked[: _with_ties(ranked, max_keep, n) if keep_ties else max_keep])
     return keep
 
 
-def _with_ties(ranked: list[tuple[float, int]], max_keep: int) -> int:
-    """How many of ``ranked`` to keep: ``max_keep``, or every item tied with the last one
-    kept when that is at most twice as many. Items holding the same question terms are one
-    answer ("which clients hit this error": all 32 of them), not a cut to make by position."""
+def _with_ties(ranked: list[tuple[float, int]], max_keep: int, n: int) -> int:
+    """How many of ``ranked`` (out of ``n`` texts) to keep: ``max_keep``, or every item tied
+    with the last one kept when that is at most twice as many or one in fifty of the ``n``.
+    Items holding the same question terms are one answer ("which clients hit this error":
+    all 32 of them), not a cut to make by position."""
     if max_keep <= 0 or len(ranked) <= max_keep:
         return max_keep
     last = ranked[max_keep - 1][0]
     end = max_keep
     while end < len(ranked) and ranked[end][0] == last:
         end += 1
-    return end if end <= 2 * max_keep else max_keep
+    return end if end <= max(2 * max_keep, n // 50) else max_keep
 
 
 def _singles_out(scan: TextScan, term: str, n: int) -> bool:
