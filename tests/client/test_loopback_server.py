@@ -197,6 +197,27 @@ def test_prefix_cache_counts_from_1024_tokens_in_128_steps(bare: openai.OpenAI) 
     assert again.usage.prompt_tokens_details.cached_tokens == 0
 
 
+def test_prefix_cache_counts_billed_tokens_of_what_was_sent_before(bare: openai.OpenAI) -> None:
+    """JSON-escaped text is longer than what is billed: the cached prefix is measured in billed
+    tokens, so a request never gets more from the cache than the earlier one it extends."""
+    rows = json.dumps([{"id": i, "name": f"row {i}", "ok": True} for i in range(400)], indent=1)
+    first = [
+        {"role": "system", "content": "You read tables."},
+        {"role": "user", "content": rows},
+    ]
+    follow_up = {"role": "user", "content": "and the next table " * 100}
+    second = [*first, {"role": "assistant", "content": "Read."}, follow_up]
+    usages = [
+        bare.chat.completions.create(model="gpt-4o", messages=messages).usage
+        for messages in (first, second)
+    ]
+    assert usages[0] is not None and usages[1] is not None
+    details = usages[1].prompt_tokens_details
+    assert details is not None and details.cached_tokens is not None
+    first_prompt = usages[0].prompt_tokens
+    assert first_prompt - 128 - 3 < details.cached_tokens <= first_prompt
+
+
 def test_models_embeddings_and_unknown_paths(bare: openai.OpenAI) -> None:
     assert "gpt-4o" in [m.id for m in bare.models.list().data]
     vector = bare.embeddings.create(model="text-embedding-3-small", input="hi").data[0].embedding
