@@ -34,7 +34,7 @@ from .conversation import (
     text_of,
     tool_name_of,
     tool_names_by_call_id,
-    user_text_before,
+    tool_question,
 )
 from .plan import WASTE_CATEGORIES, Waste
 from .tokens import count_text, estimate_tokens, message_tokens
@@ -134,10 +134,7 @@ def _tool_savings(
     exactly what compression saves; the split between them is estimated (module docstring)."""
     encoding = ctx.info.encoding
     original = count_text(content, encoding)
-    question = user_text_before(messages, index)
-    call_id = messages[index].get("tool_call_id")
-    if isinstance(call_id, str) and call_id in calls:
-        question = f"{question}\n{calls[call_id][1]}"
+    question = tool_question(messages, index, calls)
     profile = ctx.options.profile_for(None if name == "unknown" else name)
     shown = compress_with_terms(content, profile, question_terms(question), encoding)
     saved = max(original - count_text(shown, encoding), 0)

@@ -7,6 +7,7 @@ roles, tool results without a call) are tolerated: they simply belong to no tool
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -64,6 +65,84 @@ def tool_names_by_call_id(messages: Sequence[Any]) -> dict[str, tuple[str, str]]
                 args if isinstance(args, str) else "",
             )
     return found
+
+
+def tool_question(messages: Sequence[Any], index: int, calls: Mapping[str, tuple[str, str]]) -> str:
+    """What the tool output at ``index`` answers: the latest user message before it and what
+    the call that produced it asked for (``argument_words``)."""
+    question = user_text_before(messages, index)
+    message = messages[index]
+    call_id = message.get("tool_call_id") if isinstance(message, Mapping) else None
+    if isinstance(call_id, str) and call_id in calls:
+        question = f"{question}\n{argument_words(calls[call_id][1])}"
+    return question
+
+
+@functools.lru_cache(maxsize=4096)
+def argument_words(arguments: str) -> str:
+    """What a tool call's arguments say it looks for: their values, not the parameter names
+    (``service``, ``query``), and not the paging numbers (``"limit": 1200``) that say how much
+    to return rather than what. Arguments that are not a JSON object are taken whole."""
+    try:
+        parsed = json.loads(arguments)
+    except (ValueError, RecursionError):
+        return arguments
+    if not isinstance(parsed, (dict, list)):
+        return arguments
+    words: list[str] = []
+    _collect_values(parsed, None, words, 0)
+    return "\n".join(words)
+
+
+# Parameters whose numbers size or page the answer rather than name what is asked about.
+PAGING_PARAMETERS = frozenset(
+    {
+        "limit",
+        "page",
+        "per_page",
+        "perpage",
+        "page_size",
+        "pagesize",
+        "offset",
+        "skip",
+        "count",
+        "max",
+        "max_results",
+        "maxresults",
+        "max_items",
+        "size",
+        "top",
+        "top_k",
+        "topk",
+        "first",
+        "last",
+        "head",
+        "tail",
+        "lines",
+        "n",
+        "k",
+        "timeout",
+        "depth",
+    }
+)
+
+
+def _collect_values(value: Any, key: str | None, words: list[str], depth: int) -> None:
+    if depth > 32:
+        return
+    if isinstance(value, str):
+        words.append(value)
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, (int, float)):
+        if key is None or key.lower() not in PAGING_PARAMETERS:
+            words.append(str(value))
+    elif isinstance(value, dict):
+        for inner_key, inner in value.items():
+            _collect_values(inner, str(inner_key), words, depth + 1)
+    elif isinstance(value, list):
+        for inner in value:
+            _collect_values(inner, key, words, depth + 1)
 
 
 def tool_name_of(message: Mapping[str, Any], calls: Mapping[str, tuple[str, str]]) -> str | None:

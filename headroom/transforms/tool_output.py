@@ -26,7 +26,7 @@ from ..conversation import (
     role_of,
     tool_name_of,
     tool_names_by_call_id,
-    user_text_before,
+    tool_question,
 )
 from ..options import ToolProfile
 from ..plan import TransformResult
@@ -288,8 +288,4 @@ def _settings(
     profile = ctx.options.profile_for(tool_name_of(message, calls))
     if harder:
         profile = profile.harder()
-    question = user_text_before(messages, index)
-    call_id = message.get("tool_call_id")
-    if isinstance(call_id, str) and call_id in calls:
-        question = f"{question}\n{calls[call_id][1]}"
-    return profile, question_terms(question)
+    return profile, question_terms(tool_question(messages, index, calls))

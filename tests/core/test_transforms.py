@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from headroom import Headroom, HeadroomBudgetError, count_tokens
+from headroom.conversation import argument_words
 from headroom.tokens import count_text
 from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values
@@ -75,6 +76,38 @@ def test_error_items_outliers_and_question_terms_survive() -> None:
     plan = Headroom().simulate(tool_request(json.dumps(items), "Anything about Moldova?"))
     ids = {r.get("id") for r in json.loads(compressed_tool(plan).rsplit("\n", 1)[0])}
     assert {217, 333, 404} <= ids
+
+
+def test_call_arguments_count_by_their_values_not_their_names() -> None:
+    """A call's parameter names and paging numbers say nothing about what it looks for: an item
+    holding "limit" or the number 250 is not singled out by ``{"query": ..., "limit": 250}``."""
+    items = big_results(500)
+    items[120]["title"] = "rate limit reached"
+    items[404]["title"] = "the Moldova report"
+    messages = tool_request(json.dumps(items), "Any news?")
+    call = messages[2]["tool_calls"][0]["function"]
+    call["arguments"] = json.dumps({"query": "Moldova", "limit": 250})
+    plan = Headroom().simulate(messages)
+    ids = {r.get("id") for r in json.loads(compressed_tool(plan).rsplit("\n", 1)[0])}
+    assert 404 in ids
+    assert 120 not in ids and 250 not in ids
+    audit = Headroom().simulate(messages, mode="audit").waste.by_category
+    assert audit["json_whitespace"] + audit["oversized_tool_output"] == plan.tokens_saved
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        ('{"service": "spark", "limit": 1200, "issue": 63}', "spark\n63"),
+        ('{"params": {"customer": "cus_1", "per_page": 5, "all": true}}', "cus_1"),
+        ('{"paths": ["a.py", "b.py"], "depth": 2}', "a.py\nb.py"),
+        ("ls -la /var/log", "ls -la /var/log"),
+        ('"a bare string"', '"a bare string"'),
+        ("{not json", "{not json"),
+    ],
+)
+def test_argument_words(arguments: str, words: str) -> None:
+    assert argument_words(arguments) == words
 
 
 def test_issue_reference_keeps_the_numbered_item() -> None:
