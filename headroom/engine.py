@@ -54,7 +54,7 @@ class Headroom:
         given = {k: v for k, v in overrides.items() if v is not None}
         if not given:
             return self.defaults
-        merged = self.defaults.model_dump()
+        merged = self.defaults.model_dump(exclude_unset=True)  # profiles keep what they name
         merged.update(given)
         return make_options(**merged)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 Mode = Literal["audit", "optimize"]
 MODES: tuple[str, ...] = get_args(Mode)
@@ -29,8 +29,9 @@ class ToolProfile(BaseModel):
     shorten_arrays_over: int | None = Field(
         None,
         ge=1,
-        description="arrays with more items than this are shortened (default: max_array_items+1;"
-        " the built-in profile uses 20, so short result lists stay whole)",
+        description="arrays with more items than this are shortened (built-in: 20, so short"
+        " result lists stay whole; max_array_items+1 where a profile sets max_array_items"
+        " without it)",
     )
     max_string_length: int = Field(1000, ge=16, description="characters kept of a long string")
     max_depth: int = Field(12, ge=1, description="nesting levels kept")
@@ -60,6 +61,15 @@ class ToolProfile(BaseModel):
             return self.shorten_arrays_over
         return self.max_array_items + 1
 
+    def over(self, base: ToolProfile) -> ToolProfile:
+        """This profile's own settings laid over ``base``: a profile names only what it
+        changes. A ``max_array_items`` set here without ``shorten_arrays_over`` brings its
+        threshold along (``max_array_items + 1``), whatever ``base`` shortens at."""
+        given = {name: getattr(self, name) for name in self.model_fields_set}
+        if "max_array_items" in given and "shorten_arrays_over" not in given:
+            given["shorten_arrays_over"] = None
+        return base.model_copy(update=given)
+
     def harder(self) -> ToolProfile:
         """The profile used on old tool outputs when the request does not fit its window."""
         return self.model_copy(
@@ -85,10 +95,27 @@ class EngineOptions(BaseModel):
     keep_turns: int = Field(DEFAULT_KEEP_TURNS, ge=0)
     tool_profiles: dict[str, ToolProfile] = Field(default_factory=dict)
 
+    _resolved: tuple[object, dict[str | None, ToolProfile]] | None = PrivateAttr(default=None)
+
     def profile_for(self, tool_name: str | None) -> ToolProfile:
-        if tool_name is not None and tool_name in self.tool_profiles:
-            return self.tool_profiles[tool_name]
-        return self.tool_profiles.get(DEFAULT_PROFILE_KEY) or _DEFAULT_PROFILE
+        """The profile one tool's output is compressed under (``None``: an unnamed tool):
+        its own over ``"*"``, and ``"*"`` over the built-in one."""
+        resolved = self._resolved
+        if resolved is None or resolved[0] is not self.tool_profiles:  # a model_copy's update
+            resolved = (self.tool_profiles, self._resolve())
+            self._resolved = resolved
+        profiles = resolved[1]
+        found = profiles.get(tool_name) if tool_name is not None else None
+        return found if found is not None else profiles[None]
+
+    def _resolve(self) -> dict[str | None, ToolProfile]:
+        default = self.tool_profiles.get(DEFAULT_PROFILE_KEY)
+        base = default.over(_DEFAULT_PROFILE) if default is not None else _DEFAULT_PROFILE
+        profiles: dict[str | None, ToolProfile] = {
+            name: profile.over(base) for name, profile in self.tool_profiles.items()
+        }
+        profiles[None] = base
+        return profiles
 
     def cache_key(self) -> str:
         """A stable text form of these options, for memoising per-message work."""

@@ -135,6 +135,25 @@ def test_profiles_override_defaults() -> None:
     assert [r.get("id") for r in kept[:2]] == [0, 1] and kept[2] == {TRUNCATED_KEY: 9}
 
 
+def test_a_profile_changes_only_what_it_names() -> None:
+    """``{"*": {"text_lines": True}}`` opts logs in and leaves arrays as the built-in profile
+    shortens them (over 20 items); a tool's profile lies over ``"*"``, per call too."""
+    rows = [{"id": i, "v": f"word{i} " * 20} for i in range(30)]
+    twelve = tool_request(json.dumps(rows[:12]))
+    log = tool_request("\n".join(f"line {i} ok" for i in range(400)))
+    engine = Headroom(tool_profiles={"*": {"text_lines": True}})
+    assert len(json.loads(compressed_tool(engine.simulate(twelve)))) == 12
+    assert "lines omitted]" in compressed_tool(engine.simulate(log))
+    layered = {"*": {"min_tokens": 0}, "search": {"max_array_items": 2}}
+    for plan in (
+        Headroom(tool_profiles=layered).simulate(twelve),
+        Headroom().simulate(twelve, tool_profiles=layered),
+        Headroom(keep_turns=3, tool_profiles=layered).simulate(twelve, keep_turns=4),
+    ):
+        kept = json.loads(compressed_tool(plan).rsplit("\n", 1)[0])
+        assert [r.get("id") for r in kept[:2]] == [0, 1] and kept[2] == {TRUNCATED_KEY: 9}
+
+
 def test_long_strings_are_cut_with_a_visible_marker() -> None:
     doc = [{"id": i, "body": "word " * 600} for i in range(3)]
     plan = Headroom().simulate(tool_request(json.dumps(doc)))
