@@ -227,24 +227,25 @@ class Shrinker:
         return signals, focused
 
     def _scan_signals(self, items: list[Any]) -> tuple[set[int], set[int]]:
-        """(items with an error, a rare value, a numeric extreme or a warning, at most
-        ``max(5, n // 10)`` of them; items the question names)."""
+        """(every item with an error signal, and items with a rare value, a numeric extreme
+        or a warning, at most ``max(5, n // 10)`` more; items the question names). An error
+        carried by more than half of the items singles nothing out and keeps none."""
         parts = list_parts(items)
         errors, warnings = item_signal_tiers([p[1] for p in parts])
         tiers = [
-            errors,
             rare_category_indices(items),
             extreme_indices(_numeric_columns(items)),
             warnings,
         ]
-        cap = max(5, len(items) // 10)
-        keep: set[int] = set()
+        keep = set(errors)
+        room = max(5, len(items) // 10)
         # The most specific signal (the one that marks the fewest items) goes first.
         for tier in sorted(tiers, key=len):
-            for i in sorted(tier):
-                if len(keep) >= cap:
+            for i in sorted(tier - keep):
+                if room <= 0:
                     break
                 keep.add(i)
+                room -= 1
         focused = item_question_hits(
             [p[0] for p in parts],
             self.terms,

@@ -78,6 +78,22 @@ def test_error_items_outliers_and_question_terms_survive() -> None:
     assert {217, 333, 404} <= ids
 
 
+def test_every_error_item_is_kept_however_many() -> None:
+    """More error items than the cap the other signals share (a tenth of the list): every one
+    is kept, the one different error near the end too; warnings stay within that cap."""
+    events = [{"seq": i, "level": "INFO", "message": f"request {i} served"} for i in range(1000)]
+    for i in range(0, 900, 6):
+        events[i] |= {"level": "ERROR", "message": f"upstream connection reset (request {i})"}
+    for i in range(3, 1000, 4):
+        events[i] |= {"level": "WARN", "message": f"slow response for request {i}"}
+    events[993] |= {"level": "ERROR", "message": "disk full on /var/lib/data"}
+    plan = Headroom().simulate(tool_request(json.dumps({"events": events}), "Anything odd?"))
+    kept = json.loads(compressed_tool(plan).rsplit("\n", 1)[0])["events"]
+    levels = [e.get("level") for e in kept]
+    assert levels.count("ERROR") == 151
+    assert 0 < levels.count("WARN") <= 100
+
+
 def test_call_arguments_count_by_their_values_not_their_names() -> None:
     """A call's parameter names and paging numbers say nothing about what it looks for: an item
     holding "limit" or the number 250 is not singled out by ``{"query": ..., "limit": 250}``."""
