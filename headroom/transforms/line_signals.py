@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from .rare_values import extreme_indices
+
 _SHAPE_WORDS = 4
 _DIGITS = str.maketrans("0123456789", "0000000000")
 _MAX_COLUMNS = 8
@@ -52,7 +54,7 @@ def rare_shape_lines(lines: Sequence[str]) -> set[int]:
 
 def numeric_extreme_lines(lines: Sequence[str]) -> set[int]:
     """For each numeric column of the most common column layout, the lines holding its largest
-    and its smallest value."""
+    and its smallest value and its far outliers (``extreme_indices``)."""
     rows = [line.split() for line in lines]
     widths = Counter(len(r) for r in rows if len(r) >= 2)
     if not widths:
@@ -60,20 +62,15 @@ def numeric_extreme_lines(lines: Sequence[str]) -> set[int]:
     width, count = widths.most_common(1)[0]
     if count < max(3, len(lines) // 2):
         return set()
-    keep: set[int] = set()
+    columns: list[list[float | None]] = []
     for column in range(min(width, _MAX_COLUMNS)):
-        values = [
-            (float(r[column]), i)
-            for i, r in enumerate(rows)
-            if len(r) == width and _is_plain_number(r[column])
+        values: list[float | None] = [
+            float(r[column]) if len(r) == width and _is_plain_number(r[column]) else None
+            for r in rows
         ]
-        if len(values) < max(3, count // 2):
-            continue
-        high = max(values, key=lambda p: (p[0], -p[1]))
-        low = min(values)
-        if high[0] != low[0]:
-            keep.update((high[1], low[1]))
-    return keep
+        if len(values) - values.count(None) >= max(3, count // 2):
+            columns.append(values)
+    return extreme_indices(columns)
 
 
 def _is_plain_number(token: str) -> bool:

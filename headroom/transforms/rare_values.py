@@ -9,7 +9,10 @@ from itertools import chain
 
 
 def extreme_indices(columns: Iterable[Sequence[float | None]]) -> set[int]:
-    """For each numeric column, the index of its largest and of its smallest value."""
+    """For each numeric column, the index of its largest and of its smallest value, and every
+    far outlier (beyond three interquartile ranges of the middle half: the three slow requests
+    among a thousand fast ones) when there are at most one in fifty of them; more than that is
+    a long tail, not outliers."""
     keep: set[int] = set()
     for column in columns:
         values = [(v, i) for i, v in enumerate(column) if v is not None]
@@ -20,7 +23,23 @@ def extreme_indices(columns: Iterable[Sequence[float | None]]) -> set[int]:
         if high[0] != low[0]:
             keep.add(high[1])
             keep.add(low[1])
+            keep.update(_far_outliers(values))
     return keep
+
+
+def _far_outliers(values: list[tuple[float, int]]) -> list[int]:
+    if len(values) < 8:
+        return []
+    ordered = sorted(v for v, _ in values)
+    n = len(ordered)
+    q1, q3 = ordered[n // 4], ordered[(3 * n) // 4]
+    spread = 3 * (q3 - q1)
+    low, high = q1 - spread, q3 + spread
+    if spread == 0:  # most values equal: the others stand out
+        far = [i for v, i in values if v != q1]
+    else:
+        far = [i for v, i in values if v < low or v > high]
+    return far if len(far) <= max(1, n // 50) else []
 
 
 def rare_category_indices(items: Sequence[object], max_share: float = 0.05) -> set[int]:

@@ -78,3 +78,10 @@ def test_text_without_a_usual_shape_has_no_rare_lines(lines: list[str]) -> None:
     # whatever the text, the result is a set of valid indices
     assert all(0 <= i < len(lines) for i in rare_shape_lines(lines))
     assert all(0 <= i < len(lines) for i in numeric_extreme_lines(lines))
+
+
+def test_every_far_outlier_of_a_listing_column_is_found() -> None:
+    lines = [f"GET /api/items/{i} 200 {100 + i % 17}ms {40 + i % 9}" for i in range(1000)]
+    for i in (200, 500, 800):
+        lines[i] = f"GET /api/items/{i} 200 {100 + i % 17}ms {30_000 + i}"
+    assert {200, 500, 800} <= numeric_extreme_lines(lines)

@@ -94,6 +94,18 @@ def test_every_error_item_is_kept_however_many() -> None:
     assert 0 < levels.count("WARN") <= 100
 
 
+def test_every_far_outlier_is_kept_but_not_a_long_tail() -> None:
+    """Three slow requests among a thousand fast ones are all kept, not only the slowest;
+    a heavy-tailed column (star counts) adds only its extremes."""
+    rows = [{"id": i, "ms": 100 + i % 17, "stars": int(1.2 ** (i % 60))} for i in range(1000)]
+    for i, ms in ((200, 30_000), (500, 25_000), (800, 28_000)):
+        rows[i]["ms"] = ms
+    plan = Headroom().simulate(tool_request(json.dumps(rows), "Anything odd?"))
+    kept = [r for r in json.loads(compressed_tool(plan).rsplit("\n", 1)[0]) if "id" in r]
+    assert {200, 500, 800} <= {r["id"] for r in kept}
+    assert len(kept) <= 15
+
+
 def test_call_arguments_count_by_their_values_not_their_names() -> None:
     """A call's parameter names and paging numbers say nothing about what it looks for: an item
     holding "limit" or the number 250 is not singled out by ``{"query": ..., "limit": 250}``."""
