@@ -1,5 +1,5 @@
-"""``client.chat`` and ``client.chat.completions``: Headroom's ``create`` and ``simulate``;
-every other attribute is the wrapped SDK's own."""
+"""``client.chat`` and ``client.chat.completions``: Headroom's ``create``, ``parse`` and
+``simulate``; every other attribute is the wrapped SDK's own."""
 
 from __future__ import annotations
 
@@ -48,38 +48,53 @@ class Completions(_Proxy):
     """``chat.completions`` of a HeadroomClient."""
 
     def create(self, **kwargs: Any) -> Any:
+        return self._run(self._wrapped.create, kwargs)
+
+    def parse(self, **kwargs: Any) -> Any:
+        """Structured outputs (``response_format=`` a pydantic model), audited or optimized
+        and recorded like ``create``."""
+        return self._run(self._wrapped.parse, kwargs)
+
+    def _run(self, method: Any, kwargs: dict[str, Any]) -> Any:
         call = Call(self._session, kwargs)
         try:
-            response = self._wrapped.create(**call.send)
+            response = method(**call.send)
         except BaseException as exc:
             call.finish(error=exc)
             raise
         if call.stream:
             return HeadroomStream(response, call)
-        call.finish(
-            usage=getattr(response, "usage", None),
-            reply=reply_of(response) if self._session.store_content else None,
-        )
-        return response
+        return _finished(call, response, self._session.store_content)
 
 
 class AsyncCompletions(_Proxy):
     """``chat.completions`` of an AsyncHeadroomClient."""
 
     async def create(self, **kwargs: Any) -> Any:
+        return await self._run(self._wrapped.create, kwargs)
+
+    async def parse(self, **kwargs: Any) -> Any:
+        """Structured outputs, audited or optimized and recorded like ``create``."""
+        return await self._run(self._wrapped.parse, kwargs)
+
+    async def _run(self, method: Any, kwargs: dict[str, Any]) -> Any:
         call = Call(self._session, kwargs)
         try:
-            response = await self._wrapped.create(**call.send)
+            response = await method(**call.send)
         except BaseException as exc:
             call.finish(error=exc)
             raise
         if call.stream:
             return AsyncHeadroomStream(response, call)
-        call.finish(
-            usage=getattr(response, "usage", None),
-            reply=reply_of(response) if self._session.store_content else None,
-        )
-        return response
+        return _finished(call, response, self._session.store_content)
+
+
+def _finished(call: Call, response: Any, store_content: bool) -> Any:
+    call.finish(
+        usage=getattr(response, "usage", None),
+        reply=reply_of(response) if store_content else None,
+    )
+    return response
 
 
 class Chat:

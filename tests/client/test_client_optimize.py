@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import openai
+import pydantic
 
 from headroom import AsyncHeadroomClient, HeadroomClient
 from tests.support.openai_server import OpenAIServer
@@ -142,3 +143,37 @@ async def test_async_optimize_sends_the_plan(
     assert openai_server.chat_requests[0].json["messages"] == plan.messages
     (record,) = aclient.get_metrics()
     assert record.stream and record.mode == "optimize" and record.tokens_saved > 0
+
+
+class Triage(pydantic.BaseModel):
+    open_issues: int
+    summary: str
+
+
+def test_parse_is_optimized_and_recorded(
+    client: HeadroomClient, openai_server: OpenAIServer
+) -> None:
+    """Structured outputs go through the same plan as create: the provider receives the
+    optimized messages and the pydantic reply still parses."""
+    kwargs = {"model": "gpt-4o", "messages": _tool_history(), "response_format": Triage}
+    plan = client.chat.completions.simulate(**kwargs)
+    completion = client.chat.completions.parse(**kwargs, headroom_mode="optimize")
+    assert isinstance(completion.choices[0].message.parsed, Triage)
+    (sent,) = openai_server.chat_requests
+    assert sent.json["messages"] == plan.messages
+    assert sent.json["response_format"]["type"] == "json_schema"
+    (record,) = client.get_metrics()
+    assert record.mode == "optimize" and record.tokens_saved == plan.tokens_saved > 0
+    assert record.prompt_tokens == plan.tokens_after
+
+
+async def test_async_parse_is_recorded(
+    aclient: AsyncHeadroomClient, openai_server: OpenAIServer
+) -> None:
+    completion = await aclient.chat.completions.parse(
+        model="gpt-4o", messages=_tool_history(), response_format=Triage
+    )
+    assert isinstance(completion.choices[0].message.parsed, Triage)
+    (record,) = aclient.get_metrics()
+    assert record.mode == "audit" and record.tokens_before > 0
+    assert openai_server.chat_requests[0].json["messages"] == _tool_history()
