@@ -82,7 +82,10 @@ def tool_question(messages: Sequence[Any], index: int, calls: Mapping[str, tuple
 def argument_words(arguments: str) -> str:
     """What a tool call's arguments say it looks for: their values, not the parameter names
     (``service``, ``query``), and not the paging numbers (``"limit": 1200``) that say how much
-    to return rather than what. Arguments that are not a JSON object are taken whole."""
+    to return rather than what. Arguments that are not a JSON object are taken whole (and
+    very long ones only in part: a question's terms come from its first words)."""
+    if len(arguments) > _MAX_ARGUMENT_CHARS:
+        return arguments[:_MAX_ARGUMENT_CHARS]
     try:
         parsed = json.loads(arguments)
     except (ValueError, RecursionError):
@@ -94,6 +97,7 @@ def argument_words(arguments: str) -> str:
     return "\n".join(words)
 
 
+_MAX_ARGUMENT_CHARS = 65_536
 # Parameters whose numbers size or page the answer rather than name what is asked about.
 PAGING_PARAMETERS = frozenset(
     {

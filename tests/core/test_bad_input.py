@@ -112,6 +112,23 @@ def test_fifty_megabyte_tool_output_is_bounded() -> None:
     assert plan.fits and plan.tokens_after < 200_000
 
 
+def test_huge_or_odd_call_arguments_pass_through() -> None:
+    """Long arguments, deeply nested ones, and arguments that are not JSON: the
+    call is sent as it was and its output still compressed."""
+    rows = json.dumps([{"id": i, "text": f"row {i} " * 20} for i in range(500)])
+    for arguments in (
+        json.dumps({"query": "row 250", "payload": "x" * 300_000}),
+        "[" * 50_000 + "]" * 50_000,
+        "not json at all: row 250",
+        '{"limit": 10, "unicode": "\ud800"}',
+    ):
+        messages = call(rows)
+        messages[1]["tool_calls"][0]["function"]["arguments"] = arguments
+        plan = Headroom().simulate(messages)
+        assert plan.messages[1] is messages[1]
+        assert plan.tokens_after < plan.tokens_before
+
+
 @pytest.mark.parametrize(
     ("options", "fragment"),
     [
