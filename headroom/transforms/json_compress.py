@@ -19,7 +19,7 @@ from typing import Any
 
 from ..options import ToolProfile
 from .question_hits import item_question_hits
-from .rare_values import extreme_indices, rare_category_indices
+from .rare_values import extreme_indices, outlier_indices, rare_category_indices
 from .signals import item_signal_tiers
 from .text_compress import shorten_lines
 
@@ -227,17 +227,15 @@ class Shrinker:
         return signals, focused
 
     def _scan_signals(self, items: list[Any]) -> tuple[set[int], set[int]]:
-        """(every item with an error signal, and items with a rare value, a numeric extreme
-        or a warning, at most ``max(5, n // 10)`` more; items the question names). An error
-        carried by more than half of the items singles nothing out and keeps none."""
+        """(every item with an error signal or a far numeric outlier, and items with a rare
+        value, a column's largest or smallest value or a warning, at most ``max(5, n // 10)``
+        more; items the question names). An error carried by more than half of the items
+        singles nothing out and keeps none."""
         parts = list_parts(items)
         errors, warnings = item_signal_tiers([p[1] for p in parts])
-        tiers = [
-            rare_category_indices(items),
-            extreme_indices(_numeric_columns(items)),
-            warnings,
-        ]
-        keep = set(errors)
+        columns = _numeric_columns(items)
+        tiers = [rare_category_indices(items), extreme_indices(columns), warnings]
+        keep = errors | outlier_indices(columns)
         room = max(5, len(items) // 10)
         # The most specific signal (the one that marks the fewest items) goes first.
         for tier in sorted(tiers, key=len):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from .rare_values import extreme_indices
+from .rare_values import extreme_indices, outlier_indices
 
 _SHAPE_WORDS = 4
 _DIGITS = str.maketrans("0123456789", "0000000000")
@@ -54,7 +54,7 @@ def rare_shape_lines(lines: Sequence[str]) -> set[int]:
 
 def numeric_extreme_lines(lines: Sequence[str]) -> set[int]:
     """For each numeric column of the most common column layout, the lines holding its largest
-    and its smallest value and its far outliers (``extreme_indices``)."""
+    and its smallest value and its far outliers (``outlier_indices``)."""
     rows = [line.split() for line in lines]
     widths = Counter(len(r) for r in rows if len(r) >= 2)
     if not widths:
@@ -70,7 +70,7 @@ def numeric_extreme_lines(lines: Sequence[str]) -> set[int]:
         ]
         if len(values) - values.count(None) >= max(3, count // 2):
             columns.append(values)
-    return extreme_indices(columns)
+    return extreme_indices(columns) | outlier_indices(columns)
 
 
 def _is_plain_number(token: str) -> bool:

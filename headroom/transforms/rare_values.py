@@ -9,37 +9,49 @@ from itertools import chain
 
 
 def extreme_indices(columns: Iterable[Sequence[float | None]]) -> set[int]:
-    """For each numeric column, the index of its largest and of its smallest value, and every
-    far outlier (beyond three interquartile ranges of the middle half: the three slow requests
-    among a thousand fast ones) when there are at most one in fifty of them; more than that is
-    a long tail, not outliers."""
+    """For each numeric column, the index of its largest and of its smallest value."""
     keep: set[int] = set()
-    for column in columns:
-        values = [(v, i) for i, v in enumerate(column) if v is not None]
-        if len(values) < 3:
-            continue
+    for values in _numbered(columns):
         high = max(values, key=lambda p: (p[0], -p[1]))
         low = min(values, key=lambda p: (p[0], p[1]))
         if high[0] != low[0]:
             keep.add(high[1])
             keep.add(low[1])
-            keep.update(_far_outliers(values))
     return keep
 
 
-def _far_outliers(values: list[tuple[float, int]]) -> list[int]:
-    if len(values) < 8:
-        return []
-    ordered = sorted(v for v, _ in values)
-    n = len(ordered)
-    q1, q3 = ordered[n // 4], ordered[(3 * n) // 4]
-    spread = 3 * (q3 - q1)
-    low, high = q1 - spread, q3 + spread
-    if spread == 0:  # most values equal: the others stand out
-        far = [i for v, i in values if v != q1]
-    else:
-        far = [i for v, i in values if v < low or v > high]
-    return far if len(far) <= max(1, n // 50) else []
+# Fewer values than this say too little about what is usual to call one of them an outlier.
+_MIN_OUTLIER_ROWS = 50
+
+
+def outlier_indices(columns: Iterable[Sequence[float | None]]) -> set[int]:
+    """For each numeric column of at least 50 values, its far outliers: values beyond three
+    interquartile ranges of the middle half (the three slow requests among a thousand fast
+    ones), or, where most values are equal, the others; none when they are more than one in
+    fifty (then they are a long tail, not outliers)."""
+    keep: set[int] = set()
+    for values in _numbered(columns):
+        if len(values) < _MIN_OUTLIER_ROWS:
+            continue
+        ordered = sorted(v for v, _ in values)
+        n = len(ordered)
+        q1, q3 = ordered[n // 4], ordered[(3 * n) // 4]
+        spread = 3 * (q3 - q1)
+        if spread == 0:
+            far = [i for v, i in values if v != q1]
+        else:
+            far = [i for v, i in values if v < q1 - spread or v > q3 + spread]
+        if len(far) <= max(1, n // 50):
+            keep.update(far)
+    return keep
+
+
+def _numbered(columns: Iterable[Sequence[float | None]]) -> Iterable[list[tuple[float, int]]]:
+    """Each column's values with their row index, for columns of at least three values."""
+    for column in columns:
+        values = [(v, i) for i, v in enumerate(column) if v is not None]
+        if len(values) >= 3:
+            yield values
 
 
 def rare_category_indices(items: Sequence[object], max_share: float = 0.05) -> set[int]:
