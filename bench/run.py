@@ -276,6 +276,9 @@ def main() -> None:
         )
         if len(replay_points(request["messages"])) > 1:
             econ = session_economics(request, profiles)
+            messages = request["messages"]
+            econ["user_turns"] = sum(1 for m in messages if m.get("role") == "user")
+            econ["tool_outputs"] = sum(1 for m in messages if m.get("role") == "tool")
             econ_rows.append(econ)
             sessions.add_row(
                 path.stem[:44],
@@ -326,6 +329,16 @@ def main() -> None:
             f"{sum(1 for e in econ_rows if e['opt_cost'] <= e['plain_cost'] / 2)}"
             f" of {len(econ_rows)}",
         )
+        for label, group in (
+            ("multi-turn sessions (2+ user turns)", [e for e in econ_rows if e["user_turns"] > 1]),
+            ("agent loops (2+ tool outputs)", [e for e in econ_rows if e["tool_outputs"] > 1]),
+        ):
+            summary.add_row(
+                f"{label}: lower hit rate / at or under half the cost",
+                f"{sum(1 for e in group if e['opt_hit'] < e['plain_hit'])}"
+                f" / {sum(1 for e in group if e['opt_cost'] <= e['plain_cost'] / 2)}"
+                f" of {len(group)}",
+            )
         summary.add_row(
             "max cost ratio (optimized / unchanged)",
             f"{max(e['opt_cost'] / e['plain_cost'] for e in econ_rows):.2f}",
