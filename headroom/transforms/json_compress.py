@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..options import ToolProfile
+from .part_index import PartIndex
 from .question_hits import item_question_hits
 from .rare_values import extreme_indices, outlier_indices, rare_category_indices
 from .signals import item_signal_tiers
@@ -91,7 +92,7 @@ _signals_lock = threading.Lock()
 _SIGNALS_MEMO_ENTRIES = 32  # like the parse memo: holds lists of that many documents at most
 # Item parts by list identity, held like the signal scans: recall searches the same parsed
 # list for a later question's terms.
-_parts_memo: dict[int, tuple[list[Any], list[tuple[list[str], list[str]]]]] = {}
+_parts_memo: dict[int, tuple[list[Any], _ListParts]] = {}
 _PARTS_MEMO_ENTRIES = 8
 
 
@@ -232,7 +233,8 @@ class Shrinker:
         more; items the question names). An error carried by more than half of the items
         singles nothing out and keeps none."""
         parts = list_parts(items)
-        errors, warnings = item_signal_tiers([p[1] for p in parts])
+        index = list_index(items)
+        errors, warnings = item_signal_tiers([p[1] for p in parts], index)
         columns = _numeric_columns(items)
         tiers = [rare_category_indices(items), extreme_indices(columns), warnings]
         keep = errors | outlier_indices(columns)
@@ -249,6 +251,7 @@ class Shrinker:
             self.terms,
             max_keep=min(25, max(5, len(items) // 20)),
             keep_ties=self.profile.keep_ties,
+            index=index,
         )
         return keep, focused
 
@@ -272,19 +275,46 @@ class Shrinker:
         return f"{value[:limit]}…[headroom: {cut} chars cut]"
 
 
-def list_parts(items: list[Any]) -> list[tuple[list[str], list[str]]]:
-    """``item_parts`` of every item of ``items``, memoised for this very list (do not
-    mutate the result)."""
+class _ListParts:
+    """The parts of a list's items, and the index over them, built when first asked for."""
+
+    def __init__(self, parts: list[tuple[list[str], list[str]]]) -> None:
+        self.parts = parts
+        self._index: PartIndex | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def index(self) -> PartIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = PartIndex([p[0] for p in self.parts])
+            return self._index
+
+
+def _list_entry(items: list[Any]) -> _ListParts:
     with _signals_lock:
         hit = _parts_memo.get(id(items))
     if hit is not None and hit[0] is items:
         return hit[1]
-    parts = [item_parts(item) for item in items]
+    entry = _ListParts([item_parts(item) for item in items])
     with _signals_lock:
-        _parts_memo[id(items)] = (items, parts)
+        _parts_memo[id(items)] = (items, entry)
         while len(_parts_memo) > _PARTS_MEMO_ENTRIES:
             _parts_memo.pop(next(iter(_parts_memo)))
-    return parts
+    return entry
+
+
+def list_parts(items: list[Any]) -> list[tuple[list[str], list[str]]]:
+    """``item_parts`` of every item of ``items``, memoised for this very list (do not
+    mutate the result)."""
+    return _list_entry(items).parts
+
+
+def list_index(items: list[Any]) -> PartIndex:
+    """The ``PartIndex`` over all parts of the items of ``items``, memoised like
+    ``list_parts``: the signal and question searches of one list, and recall's later
+    questions about it, share it."""
+    return _list_entry(items).index
 
 
 def item_parts(item: Any) -> tuple[list[str], list[str]]:

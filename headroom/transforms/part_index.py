@@ -9,6 +9,8 @@ one part: like a search of the item's parts joined by newlines, never across two
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain, compress, count
 from operator import not_
@@ -24,14 +26,27 @@ class PartIndex:
 
     def __init__(self, items: Sequence[Sequence[str]]) -> None:
         self.items = items
-        self.parts: list[str] = list(dict.fromkeys(chain.from_iterable(items)))
+        # how often each part occurs over all items: at least how many items hold it
+        self.occurrences: Counter[str] = Counter(chain.from_iterable(items))
+        self.parts: list[str] = list(self.occurrences)
+        self._scans: list[tuple[TextScan, int]] | None = None
+        self._lock = threading.Lock()
 
-    def items_holding(self, part_indices: Iterable[int]) -> set[int]:
-        """Indices of the items that hold any of the parts at ``part_indices``."""
+    def holders_at_most(self, part_indices: Sequence[int]) -> int:
+        """An upper bound on ``len(items_holding(part_indices))``, without looking at items."""
+        occurrences, parts = self.occurrences, self.parts
+        return sum(occurrences[parts[i]] for i in part_indices)
+
+    def items_holding(
+        self, part_indices: Iterable[int], items: Sequence[Sequence[str]] | None = None
+    ) -> set[int]:
+        """Indices of the items that hold any of the parts at ``part_indices``; of ``items``
+        when given (lists of some of each item's parts, as the signal texts are)."""
         held = set(map(self.parts.__getitem__, part_indices))
         if not held:
             return set()
-        return set(compress(count(), map(not_, map(held.isdisjoint, self.items))))
+        lists = self.items if items is None else items
+        return set(compress(count(), map(not_, map(held.isdisjoint, lists))))
 
     def gather(self, by_part: Mapping[int, list[_T]]) -> dict[int, list[_T]]:
         """For each item holding a part with a non-empty list in ``by_part`` (keyed by part
@@ -51,7 +66,14 @@ class PartIndex:
         """Scans over the parts, each with the index of its first part: one scan, or,
         when some parts cannot be searched joined (``TextScan.exact``, ``CASEFOLD_SPECIALS``),
         the others in one scan and those after them in a second, searched part by part. The
-        parts are reordered to match; a few Turkish names no longer slow down the whole list."""
+        parts are reordered to match; a few Turkish names no longer slow down the whole list.
+        Built once: the signal and the question searches share them."""
+        with self._lock:  # a memoised index may be shared by two requests at once
+            if self._scans is None:
+                self._scans = self._build_scans()
+            return self._scans
+
+    def _build_scans(self) -> list[tuple[TextScan, int]]:
         scan = TextScan(self.parts)
         if scan.exact and not scan.casefold_specials:
             return [(scan, 0)]

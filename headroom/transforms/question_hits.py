@@ -71,13 +71,15 @@ def item_question_hits(
     terms: Sequence[str],
     max_keep: int = 25,
     keep_ties: bool = True,
+    index: PartIndex | None = None,
 ) -> set[int]:
     """``question_hits`` for items made of text parts (a JSON array item's keys and values),
-    each distinct part scanned once; a match lies inside one part."""
+    each distinct part scanned once; a match lies inside one part. ``index``, when given, is
+    ``PartIndex(items)`` built already."""
     if not terms or not items:
         return set()
     n = len(items)
-    index = PartIndex(items)
+    index = PartIndex(items) if index is None else index
     scans = index.scans()
     present = [term for term in terms if _singles_out_of_items(scans, index, term, n)]
     matches: dict[int, list[str]] = {}
@@ -173,8 +175,11 @@ def _singles_out_of_items(
         else:
             found = _term_holders(scan, [term])[term]
         part_holders.extend(first + i for i in found)
-    held = len(index.items_holding(part_holders))
-    return held > 0 and (held <= 0.9 * n or dense_ok)
+    if not part_holders:
+        return False
+    if dense_ok or index.holders_at_most(part_holders) <= 0.9 * n:
+        return True  # holders <= occurrences: mapping parts to items can be skipped
+    return len(index.items_holding(part_holders)) <= 0.9 * n
 
 
 def _match_start(term: str) -> str:

@@ -25,7 +25,14 @@ from ..options import ToolProfile
 from ..plan import TransformResult
 from ..tokens import message_tokens
 from .base import TransformContext
-from .json_compress import Shrinker, dumps_min, is_json_document, list_parts, parse_json
+from .json_compress import (
+    Shrinker,
+    dumps_min,
+    is_json_document,
+    list_index,
+    list_parts,
+    parse_json,
+)
 from .json_references import SAME_AS_KEY, expand_references
 from .question_hits import item_question_hits, question_hits
 from .tool_output import split_digest
@@ -138,7 +145,9 @@ def _visible_json(compressed: str) -> str:
 def _json_parts(document: Any, compressed: str, terms: tuple[str, ...]) -> list[str]:
     parts: list[str] = []
     for items in _long_arrays(document):
-        hits = item_question_hits([p[0] for p in list_parts(items)], terms, max_keep=0)
+        hits = item_question_hits(
+            [p[0] for p in list_parts(items)], terms, max_keep=0, index=list_index(items)
+        )
         for i in sorted(hits):
             text = dumps_min(items[i])
             if text is None or text in compressed:

@@ -108,15 +108,21 @@ def signal_tiers(texts: Sequence[str]) -> list[set[int]]:
     return [_at_most_half(hits, len(texts)) for hits in _signal_hits(texts)]
 
 
-def item_signal_tiers(items: Sequence[Sequence[str]]) -> list[set[int]]:
+def item_signal_tiers(
+    items: Sequence[Sequence[str]], index: PartIndex | None = None
+) -> list[set[int]]:
     """``signal_tiers`` for items made of text parts (a JSON array item's keys and values),
-    each distinct part scanned once; a match lies inside one part."""
-    index = PartIndex(items)
+    each distinct part scanned once; a match lies inside one part. ``index`` may be built
+    over more of each item's parts than ``items`` holds (all of them, shared with the
+    question search): what a part holds is the same, and only ``items`` say who holds it."""
+    own = index is None
+    index = PartIndex(items) if index is None else index
     hits: list[set[int]] = [set(), set()]
     for scan, first in index.scans():
         for tier, found in zip(hits, _scan_signal_hits(scan), strict=True):
             tier.update(first + i for i in found)
-    return [_at_most_half(index.items_holding(tier), len(items)) for tier in hits]
+    lists = None if own else items
+    return [_at_most_half(index.items_holding(tier, lists), len(items)) for tier in hits]
 
 
 def _at_most_half(hits: set[int], n: int) -> set[int]:

@@ -13,6 +13,7 @@ from headroom.analysis import _BASE64, _may_hold_base64
 from headroom.transforms import cache_alignment, question_hits, rare_values, signals
 from headroom.transforms.dynamic_values import DYNAMIC_VALUE, find_dynamic_values
 from headroom.transforms.json_compress import item_parts
+from headroom.transforms.part_index import PartIndex
 from headroom.transforms.text_scan import TextScan
 
 _B64_TEXT = st.text(
@@ -224,6 +225,25 @@ def test_item_question_hits_match_the_per_part_reference(
 ) -> None:
     expected = _reference_item_hits(items, terms, max_keep, keep_ties)
     assert question_hits.item_question_hits(items, terms, max_keep, keep_ties) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ITEMS, st.data())
+def test_signal_tiers_over_a_shared_index_match_their_own(
+    items: list[list[str]], data: st.DataObject
+) -> None:
+    """The index over every part of each item (shared with the question search) finds the
+    same signal tiers as one over the item's signal texts, a subset of its parts."""
+    signal = [
+        [part for part in parts if data.draw(st.booleans(), label="is a signal text")]
+        for parts in items
+    ]
+    shared = PartIndex(items)
+    assert signals.item_signal_tiers(signal, shared) == _reference_item_tiers(signal)
+    terms = data.draw(_TERMS)
+    assert question_hits.item_question_hits(
+        items, terms, 3, True, shared
+    ) == question_hits.item_question_hits(items, terms, 3, True)
 
 
 def test_items_matching_the_question_alike_are_kept_together() -> None:
