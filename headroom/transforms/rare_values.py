@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import chain
+from itertools import chain, compress, count, repeat
+from typing import Any
 
 
 def extreme_indices(columns: Iterable[Sequence[float | None]]) -> set[int]:
@@ -72,14 +73,14 @@ def _rare_in_column(raw: list[object], n: int, limit: int) -> Iterable[int]:
     """The rows of a field column whose value (a field with more than 12 distinct values:
     whose presence) at most ``limit`` rows share, when another is usual (half the rows)."""
     if len(set(raw)) <= 12:  # equal values have equal reprs: at most 12 reprs too, or more
+        kinds = set(map(type, raw))
+        if len(kinds & _NUMBER_KINDS) <= 1 and float not in kinds:
+            # no two values here are equal with different reprs (True and 1, 1 and 1.0,
+            # 0.0 and -0.0): the values group as their reprs would
+            return _rare_values(raw, Counter(raw), n, limit)
         reprs = list(map(repr, raw))
         if len(set(reprs)) <= 12:
-            counts = Counter(reprs)
-            if len(counts) < 2 or max(counts.values()) < 0.5 * n:
-                return ()  # no usual value to deviate from
-            if min(counts.values()) > limit:
-                return ()
-            return [i for i, value in enumerate(reprs) if counts[value] <= limit]
+            return _rare_values(reprs, Counter(reprs), n, limit)
     # high-cardinality field: only its presence can be rare
     missing = raw.count(None) + raw.count(_MISSING)
     if not 0 < missing < n or max(missing, n - missing) < 0.5 * n:
@@ -91,6 +92,19 @@ def _rare_in_column(raw: list[object], n: int, limit: int) -> Iterable[int]:
     return ()
 
 
+_NUMBER_KINDS = frozenset((bool, int, float))
+
+
+def _rare_values(column: list[Any], counts: Counter[Any], n: int, limit: int) -> list[int]:
+    """The rows whose value at most ``limit`` rows share, when one value is usual."""
+    if len(counts) < 2 or max(counts.values()) < 0.5 * n:
+        return []  # no usual value to deviate from
+    rare = {value for value, seen in counts.items() if seen <= limit}
+    if not rare:
+        return []
+    return list(compress(count(), map(rare.__contains__, column)))
+
+
 def _field_columns(items: Sequence[dict[str, object]]) -> list[list[object]]:
     """For each scalar field of the items, one level of nesting included (``head.label``),
     its value in every item (``_MISSING`` where absent). Built column by column; when two
@@ -99,7 +113,7 @@ def _field_columns(items: Sequence[dict[str, object]]) -> list[list[object]]:
     for key in dict.fromkeys(chain.from_iterable(items)):
         if key in columns:  # a nested field's dotted name
             return _flattened_columns(items)
-        values = [item.get(key, _MISSING) for item in items]
+        values = list(map(dict.get, items, repeat(key), repeat(_MISSING)))
         if not any(issubclass(kind, (dict, list)) for kind in set(map(type, values))):
             columns[key] = values
             continue
@@ -109,7 +123,7 @@ def _field_columns(items: Sequence[dict[str, object]]) -> list[list[object]]:
             name = f"{key}.{inner_key}"
             if name in columns:
                 return _flattened_columns(items)
-            column = [d.get(inner_key, _MISSING) for d in inner_dicts]
+            column = list(map(dict.get, inner_dicts, repeat(inner_key), repeat(_MISSING)))
             if any(issubclass(kind, (dict, list)) for kind in set(map(type, column))):
                 column = [_MISSING if isinstance(v, (dict, list)) else v for v in column]
             columns[name] = column
