@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 from typing import Any
 
 from ..options import ToolProfile
@@ -381,21 +382,34 @@ def _walk(value: Any, values: list[str], signal: list[str], depth: int) -> None:
 def _numeric_columns(items: list[Any]) -> list[list[float | None]]:
     """Top-level numeric fields of object items (or columns of row arrays)."""
     if all(isinstance(item, dict) for item in items):
-        keys: dict[str, None] = {}
-        for item in items:
-            for key, value in item.items():
-                if _is_number(value):
-                    keys[key] = None
-        return [[_num(item.get(key)) for item in items] for key in keys]
+        columns = []
+        for key in dict.fromkeys(chain.from_iterable(items)):
+            column = _numbers(list(map(dict.get, items, repeat(key))))
+            if column.count(None) < len(column):
+                columns.append(column)
+        return columns
     if all(isinstance(item, list) for item in items):
         width = min((len(item) for item in items), default=0)
-        return [[_num(item[col]) for item in items] for col in range(min(width, 64))]
-    return [[_num(item) for item in items]]
+        return [_numbers([item[col] for item in items]) for col in range(min(width, 64))]
+    return [_numbers(items)]
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+_NUMBER_TYPES = (int, float)  # not bool: type() is exact
+
+
+def _numbers(values: list[Any]) -> list[float | None]:
+    """Each value as a float where it is a number, else None; an integer too large for a
+    float counts as infinitely large (the largest value of its column)."""
+    try:
+        return [float(v) if type(v) in _NUMBER_TYPES else None for v in values]
+    except OverflowError:
+        return [_num(v) for v in values]
 
 
 def _num(value: Any) -> float | None:
-    return float(value) if _is_number(value) else None
+    if type(value) not in _NUMBER_TYPES:
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf

@@ -10,14 +10,17 @@ from typing import Any
 
 
 def extreme_indices(columns: Iterable[Sequence[float | None]]) -> set[int]:
-    """For each numeric column, the index of its largest and of its smallest value."""
+    """For each numeric column, the index of its largest and of its smallest value (the
+    first, where several rows hold it)."""
     keep: set[int] = set()
-    for values in _numbered(columns):
-        high = max(values, key=lambda p: (p[0], -p[1]))
-        low = min(values, key=lambda p: (p[0], p[1]))
-        if high[0] != low[0]:
-            keep.add(high[1])
-            keep.add(low[1])
+    for column in columns:
+        present = [v for v in column if v is not None]
+        if len(present) < 3:
+            continue
+        high, low = max(present), min(present)
+        if high != low:
+            keep.add(column.index(high))
+            keep.add(column.index(low))
     return keep
 
 
@@ -31,28 +34,21 @@ def outlier_indices(columns: Iterable[Sequence[float | None]]) -> set[int]:
     ones), or, where most values are equal, the others; none when they are more than one in
     fifty (then they are a long tail, not outliers)."""
     keep: set[int] = set()
-    for values in _numbered(columns):
-        if len(values) < _MIN_OUTLIER_ROWS:
-            continue
-        ordered = sorted(v for v, _ in values)
+    for column in columns:
+        ordered = sorted(v for v in column if v is not None)
         n = len(ordered)
+        if n < _MIN_OUTLIER_ROWS:
+            continue
         q1, q3 = ordered[n // 4], ordered[(3 * n) // 4]
         spread = 3 * (q3 - q1)
         if spread == 0:
-            far = [i for v, i in values if v != q1]
+            far = [i for i, v in enumerate(column) if v is not None and v != q1]
         else:
-            far = [i for v, i in values if v < q1 - spread or v > q3 + spread]
+            low, high = q1 - spread, q3 + spread
+            far = [i for i, v in enumerate(column) if v is not None and (v < low or v > high)]
         if len(far) <= max(1, n // 50):
             keep.update(far)
     return keep
-
-
-def _numbered(columns: Iterable[Sequence[float | None]]) -> Iterable[list[tuple[float, int]]]:
-    """Each column's values with their row index, for columns of at least three values."""
-    for column in columns:
-        values = [(v, i) for i, v in enumerate(column) if v is not None]
-        if len(values) >= 3:
-            yield values
 
 
 def rare_category_indices(items: Sequence[object], max_share: float = 0.05) -> set[int]:

@@ -112,6 +112,18 @@ def test_fifty_megabyte_tool_output_is_bounded() -> None:
     assert plan.fits and plan.tokens_after < 200_000
 
 
+def test_an_integer_too_large_for_a_float_is_just_the_largest_value() -> None:
+    """One 400-digit integer in a long list: compression still happens (it used to fail open
+    with OverflowError), the item is kept as the column's largest value, digits intact."""
+    rows = json.dumps([{"id": i, "v": i, "text": "word " * 20} for i in range(300)])
+    huge = "9" * 400
+    content = rows[:-1] + ', {"id": 1, "v": ' + huge + "}]"
+    engine = Headroom()
+    plan = engine.simulate(call(content))
+    assert plan.tokens_after < plan.tokens_before / 2 and not engine.failures
+    assert huge in plan.messages[2]["content"]
+
+
 def test_huge_or_odd_call_arguments_pass_through() -> None:
     """Long arguments, deeply nested ones, and arguments that are not JSON: the
     call is sent as it was and its output still compressed."""
