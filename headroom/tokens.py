@@ -64,6 +64,7 @@ class _TextCountCache:
                 with self._lock:
                     self._pending.pop(key, None)
             else:
+                self._help_until(future)
                 try:
                     return future.result()
                 except Exception:  # noqa: BLE001 - the background count failed: count here
@@ -71,6 +72,20 @@ class _TextCountCache:
         value = _encode_len(encoding, text)
         self._store(key, value)
         return value
+
+    def _help_until(self, running: Future[int]) -> None:
+        """While ``running`` is being counted in the background, count the texts queued
+        behind it here, rather than wait idle for a count that is almost done and then for
+        the next one, not yet started."""
+        while not running.done():
+            with self._lock:
+                queued = next(
+                    ((key, f) for key, f in self._pending.items() if f is not running), None
+                )
+                if queued is None or not queued[1].cancel():
+                    return
+                self._pending.pop(queued[0], None)
+            self._store(queued[0], _encode_len(*queued[0]))
 
     def _store(self, key: tuple[str, str], value: int) -> None:
         with self._lock:

@@ -382,6 +382,34 @@ def test_a_count_still_waiting_in_line_is_taken_over_by_the_caller() -> None:
         blocker.result()
 
 
+def test_waiting_for_a_background_count_the_caller_counts_what_is_queued_behind_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slow, queued = _big_text(11), [_big_text(12), _big_text(13)]
+    clear_cache()
+    real = tokens_module._encode_len
+    started, release = threading.Event(), threading.Event()
+    counted_by: dict[str, str] = {}
+
+    def observed(encoding: str, value: str) -> int:
+        counted_by[value] = threading.current_thread().name
+        if value == slow:
+            started.set()
+            release.wait(5)
+        elif value == queued[-1]:
+            release.set()  # the caller got to the last queued text: let the slow one finish
+        return real(encoding, value)
+
+    monkeypatch.setattr(tokens_module, "_encode_len", observed)
+    for text in (slow, *queued):
+        prefetch_count(text)
+    assert started.wait(5)
+    assert count_text(slow) == real("o200k_base", slow)
+    assert counted_by[slow].startswith("headroom-count")
+    assert all(counted_by[text] == threading.current_thread().name for text in queued)
+    assert all(cached_count(text) == real("o200k_base", text) for text in queued)
+
+
 def test_a_failed_background_count_is_counted_inline(monkeypatch: pytest.MonkeyPatch) -> None:
     text = _big_text(2)
     clear_cache()
