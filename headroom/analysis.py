@@ -29,12 +29,11 @@ from typing import Any, TypeVar
 from .conversation import (
     SYSTEM_ROLES,
     TOOL_ROLES,
-    question_terms,
     role_of,
     text_of,
     tool_name_of,
     tool_names_by_call_id,
-    tool_question,
+    tool_question_terms,
 )
 from .plan import WASTE_CATEGORIES, Waste
 from .tokens import count_text, estimate_tokens, message_tokens
@@ -134,9 +133,9 @@ def _tool_savings(
     exactly what compression saves; the split between them is estimated (module docstring)."""
     encoding = ctx.info.encoding
     original = count_text(content, encoding)
-    question = tool_question(messages, index, calls)
+    terms = tool_question_terms(messages, index, calls)
     profile = ctx.options.profile_for(None if name == "unknown" else name)
-    shown = compress_with_terms(content, profile, question_terms(question), encoding)
+    shown = compress_with_terms(content, profile, terms, encoding)
     saved = max(original - count_text(shown, encoding), 0)
     if not saved:
         return 0, 0

@@ -67,15 +67,24 @@ def tool_names_by_call_id(messages: Sequence[Any]) -> dict[str, tuple[str, str]]
     return found
 
 
-def tool_question(messages: Sequence[Any], index: int, calls: Mapping[str, tuple[str, str]]) -> str:
-    """What the tool output at ``index`` answers: the latest user message before it and what
-    the call that produced it asked for (``argument_words``)."""
+def tool_question_terms(
+    messages: Sequence[Any], index: int, calls: Mapping[str, tuple[str, str]]
+) -> tuple[str, ...]:
+    """The ``question_terms`` of what the tool output at ``index`` answers: the latest user
+    message before it, then what the call that produced it asked for (``argument_words``).
+    Each text's words are memoised apart: the outputs of one turn share the user's."""
     question = user_text_before(messages, index)
     message = messages[index]
     call_id = message.get("tool_call_id") if isinstance(message, Mapping) else None
     if isinstance(call_id, str) and call_id in calls:
-        question = f"{question}\n{argument_words(calls[call_id][1])}"
-    return question
+        return _two_part_terms(question, argument_words(calls[call_id][1]))
+    return question_terms(question)
+
+
+@functools.lru_cache(maxsize=2048)
+def _two_part_terms(question: str, arguments: str) -> tuple[str, ...]:
+    """``question_terms(question + "\n" + arguments)``, from each part's memoised words."""
+    return _terms_of_parts((question, arguments), _TERM_LIMIT)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -400,13 +409,69 @@ _STOPWORDS = frozenset(
 )
 
 
+_TERM_LIMIT = 48
+
+
 @functools.lru_cache(maxsize=2048)
-def question_terms(text: str, limit: int = 48) -> tuple[str, ...]:
+def question_terms(text: str, limit: int = _TERM_LIMIT) -> tuple[str, ...]:
     """Distinctive terms of a user question, lowercased, in first-seen order.
 
     Words of three characters or more that are not stopwords, numbers of two digits or more
     (``#49`` -> ``49``), and path-like tokens with their parts (``test/Issue.py``).
     """
+    return _terms_of_parts((text,), limit)
+
+
+def _terms_of_parts(parts: tuple[str, ...], limit: int) -> tuple[str, ...]:
+    """``question_terms`` of the parts joined by newlines (no word or ``#49`` spans one):
+    every ``#49`` first, then each word's terms in order until ``limit`` is reached."""
+    seen: dict[str, None] = {
+        "#" + number: None for part in parts for number in _ISSUE_REF.findall(part)
+    }
+    if len(seen) >= limit:  # the first word is read even so, and it may have no term
+        return _terms_read("\n".join(parts), limit)
+    for part in parts:
+        groups, complete = _part_words(part)
+        for group in groups:
+            for term in group:
+                if term not in seen and "#" + term not in seen:
+                    seen[term] = None
+            if len(seen) >= limit:
+                return tuple(seen)
+        if not complete:  # more words than were kept: read the whole text
+            return _terms_read("\n".join(parts), limit)
+    return tuple(seen)
+
+
+# Each text's first distinct terms kept: enough unless its ``#49``s or the text before it
+# already hold more than a few of them.
+_PART_TERMS = _TERM_LIMIT + 16
+
+
+@functools.lru_cache(maxsize=4096)
+def _part_words(text: str) -> tuple[tuple[tuple[str, ...], ...], bool]:
+    """(the terms of each word of ``text`` in order (a term seen in an earlier word left
+    out, words left with none dropped), whether every word was read)."""
+    groups: list[tuple[str, ...]] = []
+    seen: set[str] = set()
+    for match in _WORD.finditer(text):
+        group = []
+        for term in _expand(match.group()):
+            t = term.lower()
+            if t in seen or t in _STOPWORDS:
+                continue
+            if (t.isdigit() and len(t) >= 2) or (not t.isdigit() and len(t) >= 3):
+                seen.add(t)
+                group.append(t)
+        if group:
+            groups.append(tuple(group))
+            if len(seen) >= _PART_TERMS:
+                return tuple(groups), match.end() >= len(text)
+    return tuple(groups), True
+
+
+def _terms_read(text: str, limit: int) -> tuple[str, ...]:
+    """``question_terms`` read word by word from the start (the reference form)."""
     seen: dict[str, None] = {}
     for number in _ISSUE_REF.findall(text):
         seen["#" + number] = None
@@ -451,6 +516,8 @@ def identifier_terms(text: str) -> tuple[str, ...]:
 
 def _expand(token: str) -> list[str]:
     """The token, then its parts when it holds path punctuation (``test/Issue.py``)."""
+    if token.isalnum() or token.isidentifier():  # letters, digits and _ only: one piece
+        return [token]
     pieces = _PATH_PUNCTUATION.split(token)
     if len(pieces) == 1:
         return pieces

@@ -26,7 +26,7 @@ from ..conversation import (
     role_of,
     tool_name_of,
     tool_names_by_call_id,
-    tool_question,
+    tool_question_terms,
 )
 from ..options import ToolProfile
 from ..plan import TransformResult
@@ -288,4 +288,4 @@ def _settings(
     profile = ctx.options.profile_for(tool_name_of(message, calls))
     if harder:
         profile = profile.harder()
-    return profile, question_terms(tool_question(messages, index, calls))
+    return profile, tool_question_terms(messages, index, calls)

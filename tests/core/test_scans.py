@@ -556,3 +556,57 @@ def test_first_letter_gates_change_no_match(text: str, terms: list[str]) -> None
         assert [m.span() for m in pattern.finditer(text)] == [
             m.span() for m in plain.finditer(text)
         ]
+
+
+# -- question terms: each text's words memoised apart, joined as if read in one go --------
+
+_QUESTION_WORDS = st.sampled_from(
+    [
+        "the",
+        "issue",
+        "Issue",
+        "#49",
+        "49",
+        "7",
+        "fields.py",
+        "test/Issue.py",
+        "a-b",
+        "limit",
+        "ran",
+        "MemoryStore",
+        "ok",
+        "x1",
+        "__init__",
+        "@user",
+        "v2.0",
+        "and",
+        "#7",
+        "#1234",
+        "\n",
+    ]
+)
+_QUESTION_TEXT = st.lists(
+    st.one_of(_QUESTION_WORDS, st.integers(0, 400).map(lambda i: f"w{i}")), max_size=300
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_QUESTION_TEXT, _QUESTION_TEXT, st.sampled_from([1, 3, 48, 200]))
+def test_question_terms_from_memoised_parts_match_reading_the_whole_text(
+    first: str, second: str, limit: int
+) -> None:
+    from headroom import conversation
+
+    joined = f"{first}\n{second}"
+    expected = conversation._terms_read(joined, limit)
+    assert conversation._terms_of_parts((first, second), limit) == expected
+    assert conversation._terms_of_parts((first,), limit) == conversation._terms_read(first, limit)
+
+
+def test_question_terms_of_a_part_with_more_words_than_are_memoised() -> None:
+    from headroom import conversation
+
+    first = " ".join(f"w{i}" for i in range(300))
+    for limit in (48, 200, 400):
+        expected = conversation._terms_read(f"{first}\nsecond words", limit)
+        assert conversation._terms_of_parts((first, "second words"), limit) == expected
