@@ -37,6 +37,7 @@ class _TextCountCache:
         self._entries: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._tiny: dict[tuple[str, str], int] = {}
         self._pending: dict[tuple[str, str], Future[int]] = {}
+        self._requested_by: dict[Future[int], int] = {}  # the thread that asked for a count
         self._generation = 0
         self._chars = 0
         self._max_chars = max_chars
@@ -62,7 +63,7 @@ class _TextCountCache:
         if future is not None:
             if future.cancel():  # not started: count it here rather than wait in line
                 with self._lock:
-                    self._pending.pop(key, None)
+                    self._forget(key)
             else:
                 self._help_until(future)
                 try:
@@ -74,18 +75,30 @@ class _TextCountCache:
         return value
 
     def _help_until(self, running: Future[int]) -> None:
-        """While ``running`` is being counted in the background, count the texts queued
-        behind it here, rather than wait idle for a count that is almost done and then for
-        the next one, not yet started."""
+        """While ``running`` is being counted in the background, count the texts this thread
+        queued behind it here, rather than wait idle for a count that is almost done and
+        then for the next one, not yet started (another thread's texts are left to it)."""
+        me = threading.get_ident()
         while not running.done():
             with self._lock:
                 queued = next(
-                    ((key, f) for key, f in self._pending.items() if f is not running), None
+                    (
+                        (key, f)
+                        for key, f in self._pending.items()
+                        if f is not running and self._requested_by.get(f) == me
+                    ),
+                    None,
                 )
                 if queued is None or not queued[1].cancel():
                     return
-                self._pending.pop(queued[0], None)
+                self._forget(queued[0])
             self._store(queued[0], _encode_len(*queued[0]))
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        """Drop a pending count (under the lock)."""
+        future = self._pending.pop(key, None)
+        if future is not None:
+            self._requested_by.pop(future, None)
 
     def _store(self, key: tuple[str, str], value: int) -> None:
         with self._lock:
@@ -110,17 +123,18 @@ class _TextCountCache:
             except RuntimeError:  # interpreter shutting down: count in the caller instead
                 return
             self._pending[key] = future
+            self._requested_by[future] = threading.get_ident()
 
     def _background_count(self, key: tuple[str, str], generation: int) -> int:
         try:
             value = _encode_len(*key)
         except BaseException:
             with self._lock:
-                self._pending.pop(key, None)
+                self._forget(key)
             raise
         with self._lock:
             current = generation == self._generation
-            self._pending.pop(key, None)
+            self._forget(key)
         if current:
             self._store(key, value)
         return value
@@ -137,6 +151,7 @@ class _TextCountCache:
             self._tiny.clear()
             self._entries.clear()
             self._pending.clear()
+            self._requested_by.clear()
             self._generation += 1
             self._chars = 0
 
@@ -144,6 +159,7 @@ class _TextCountCache:
         """In a forked child no background thread exists: forget what was under way."""
         self._lock = threading.Lock()
         self._pending.clear()
+        self._requested_by.clear()
         self._generation += 1
 
 

@@ -403,11 +403,18 @@ def test_waiting_for_a_background_count_the_caller_counts_what_is_queued_behind_
     monkeypatch.setattr(tokens_module, "_encode_len", observed)
     for text in (slow, *queued):
         prefetch_count(text)
+    theirs = _big_text(14)  # queued by another thread: left to the background
+    asker = threading.Thread(target=prefetch_count, args=(theirs,))
+    asker.start()
+    asker.join()
     assert started.wait(5)
     assert count_text(slow) == real("o200k_base", slow)
+    me = threading.current_thread().name
+    assert counted_by.get(theirs) != me  # not taken while waiting
     assert counted_by[slow].startswith("headroom-count")
-    assert all(counted_by[text] == threading.current_thread().name for text in queued)
+    assert all(counted_by[text] == me for text in queued)
     assert all(cached_count(text) == real("o200k_base", text) for text in queued)
+    assert count_text(theirs) == real("o200k_base", theirs)
 
 
 def test_a_failed_background_count_is_counted_inline(monkeypatch: pytest.MonkeyPatch) -> None:
