@@ -143,10 +143,14 @@ def is_json_document(value: Any) -> bool:
     return value is not _NOT_JSON
 
 
+# Parsed documents are trees: no need to track containers for cycles (a few % faster).
+_MINIFIER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def dumps_min(value: Any) -> str | None:
     """Minified JSON, or None when it cannot be represented as UTF-8 text."""
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text = _MINIFIER.encode(value)
         text.encode("utf-8")
     except (ValueError, RecursionError, UnicodeEncodeError):
         return None

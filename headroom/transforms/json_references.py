@@ -17,7 +17,7 @@ from typing import Any
 SAME_AS_KEY = "__headroom_same_as"
 MIN_CHARS = 100
 MAX_DEPTH = 4  # owner in items[i].repository.owner; each level deeper costs one more serialisation
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
