@@ -27,12 +27,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from headroom import (  # noqa: E402
-    Headroom,
-    conversation,
-    count_tokens,
-)
-from headroom.conversation import question_terms  # noqa: E402
+from headroom import Headroom, count_tokens, questions  # noqa: E402
 from headroom.encodings import get_encoding  # noqa: E402
 from headroom.models import resolve_model  # noqa: E402
 from headroom.tokens import clear_cache  # noqa: E402
@@ -50,10 +45,7 @@ def cold_engine() -> Headroom:
     a new question's terms make a new pattern)."""
     clear_cache()
     re.purge()
-    question_terms.cache_clear()
-    conversation._two_part_terms.cache_clear()
-    conversation._part_words.cache_clear()
-    conversation.argument_words.cache_clear()
+    questions.clear_caches()
     cache_alignment._align_cached.cache_clear()
     tool_output._memo = tool_output._Memo()
     tool_output._candidates = tool_output._Memo()

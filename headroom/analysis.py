@@ -33,9 +33,9 @@ from .conversation import (
     text_of,
     tool_name_of,
     tool_names_by_call_id,
-    tool_question_terms,
 )
 from .plan import WASTE_CATEGORIES, Waste
+from .questions import tool_question_terms
 from .tokens import count_text, estimate_tokens, message_tokens
 from .transforms.base import TransformContext
 from .transforms.cache_alignment import align_text, split_context

@@ -20,9 +20,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-from ..conversation import identifier_terms, role_of, text_of, tool_names_by_call_id
+from ..conversation import role_of, text_of, tool_names_by_call_id
 from ..options import ToolProfile
 from ..plan import TransformResult
+from ..questions import identifier_terms
 from ..tokens import message_tokens
 from .base import TransformContext
 from .json_compress import (

@@ -22,14 +22,13 @@ from typing import Any
 
 from ..conversation import (
     TOOL_ROLES,
-    question_terms,
     role_of,
     tool_name_of,
     tool_names_by_call_id,
-    tool_question_terms,
 )
 from ..options import ToolProfile
 from ..plan import TransformResult
+from ..questions import question_terms, tool_question_terms
 from ..tokens import (
     REPLY_PRIMING_TOKENS,
     count_exceeds,

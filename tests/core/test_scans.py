@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from headroom import questions
 from headroom.analysis import _BASE64, _may_hold_base64
 from headroom.transforms import cache_alignment, question_hits, rare_values, signals
 from headroom.transforms.dynamic_values import DYNAMIC_VALUE, find_dynamic_values
@@ -595,18 +596,14 @@ _QUESTION_TEXT = st.lists(
 def test_question_terms_from_memoised_parts_match_reading_the_whole_text(
     first: str, second: str, limit: int
 ) -> None:
-    from headroom import conversation
-
     joined = f"{first}\n{second}"
-    expected = conversation._terms_read(joined, limit)
-    assert conversation._terms_of_parts((first, second), limit) == expected
-    assert conversation._terms_of_parts((first,), limit) == conversation._terms_read(first, limit)
+    expected = questions._terms_read(joined, limit)
+    assert questions._terms_of_parts((first, second), limit) == expected
+    assert questions._terms_of_parts((first,), limit) == questions._terms_read(first, limit)
 
 
 def test_question_terms_of_a_part_with_more_words_than_are_memoised() -> None:
-    from headroom import conversation
-
     first = " ".join(f"w{i}" for i in range(300))
     for limit in (48, 200, 400):
-        expected = conversation._terms_read(f"{first}\nsecond words", limit)
-        assert conversation._terms_of_parts((first, "second words"), limit) == expected
+        expected = questions._terms_read(f"{first}\nsecond words", limit)
+        assert questions._terms_of_parts((first, "second words"), limit) == expected

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from headroom import Headroom, HeadroomBudgetError, count_tokens
-from headroom.conversation import argument_words
+from headroom.questions import argument_words
 from headroom.tokens import count_text
 from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values

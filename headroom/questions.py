@@ -1,0 +1,405 @@
+"""What a question asks about: the terms of a user's question (``#49``, ``Moldova``,
+``fields.py``) and of the arguments of the tool call an output answers.
+
+Terms are memoised per text: an agent loop asks the same question of every tool output of a
+turn, and resends the same history every turn.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .conversation import user_text_before
+
+_WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./:@-]*[A-Za-z0-9_]|[A-Za-z0-9]")
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "get",
+        "got",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "let",
+        "me",
+        "more",
+        "most",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "own",
+        "please",
+        "same",
+        "she",
+        "should",
+        "show",
+        "so",
+        "some",
+        "such",
+        "tell",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "us",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "can't",
+        "don't",
+        "i'll",
+        "i'm",
+        "it's",
+        "let's",
+        "check",
+        "look",
+        "find",
+        "give",
+        "need",
+        "want",
+        "pull",
+        "read",
+        "list",
+        "see",
+        "ok",
+        "okay",
+        "thanks",
+        "thank",
+        "now",
+        "next",
+        "first",
+        "last",
+        "any",
+        "anything",
+        "something",
+        "there's",
+        "did",
+        "does",
+        "done",
+        "go",
+        "going",
+        "know",
+        "like",
+        "make",
+        "sure",
+        "try",
+        "use",
+        "using",
+        "way",
+        "well",
+        "yes",
+        "yet",
+    ]
+)
+
+
+_TERM_LIMIT = 48
+
+
+@functools.lru_cache(maxsize=2048)
+def question_terms(text: str, limit: int = _TERM_LIMIT) -> tuple[str, ...]:
+    """Distinctive terms of a user question, lowercased, in first-seen order.
+
+    Words of three characters or more that are not stopwords, numbers of two digits or more
+    (``#49`` -> ``49``), and path-like tokens with their parts (``test/Issue.py``).
+    """
+    return _terms_of_parts((text,), limit)
+
+
+def _terms_of_parts(parts: tuple[str, ...], limit: int) -> tuple[str, ...]:
+    """``question_terms`` of the parts joined by newlines (no word or ``#49`` spans one):
+    every ``#49`` first, then each word's terms in order until ``limit`` is reached."""
+    seen: dict[str, None] = {
+        "#" + number: None for part in parts for number in _ISSUE_REF.findall(part)
+    }
+    if len(seen) >= limit:  # the first word is read even so, and it may have no term
+        return _terms_read("\n".join(parts), limit)
+    for part in parts:
+        groups, complete = _part_words(part)
+        for group in groups:
+            for term in group:
+                if term not in seen and "#" + term not in seen:
+                    seen[term] = None
+            if len(seen) >= limit:
+                return tuple(seen)
+        if not complete:  # more words than were kept: read the whole text
+            return _terms_read("\n".join(parts), limit)
+    return tuple(seen)
+
+
+# Each text's first distinct terms kept: enough unless its ``#49``s or the text before it
+# already hold more than a few of them.
+_PART_TERMS = _TERM_LIMIT + 16
+
+
+@functools.lru_cache(maxsize=4096)
+def _part_words(text: str) -> tuple[tuple[tuple[str, ...], ...], bool]:
+    """(the terms of each word of ``text`` in order (a term seen in an earlier word left
+    out, words left with none dropped), whether every word was read)."""
+    groups: list[tuple[str, ...]] = []
+    seen: set[str] = set()
+    for match in _WORD.finditer(text):
+        group = []
+        for term in _expand(match.group()):
+            t = term.lower()
+            if t in seen or t in _STOPWORDS:
+                continue
+            if (t.isdigit() and len(t) >= 2) or (not t.isdigit() and len(t) >= 3):
+                seen.add(t)
+                group.append(t)
+        if group:
+            groups.append(tuple(group))
+            if len(seen) >= _PART_TERMS:
+                return tuple(groups), match.end() >= len(text)
+    return tuple(groups), True
+
+
+def _terms_read(text: str, limit: int) -> tuple[str, ...]:
+    """``question_terms`` read word by word from the start (the reference form)."""
+    seen: dict[str, None] = {}
+    for number in _ISSUE_REF.findall(text):
+        seen["#" + number] = None
+    for match in _WORD.finditer(text):  # stops at the limit: arguments can be long
+        for term in _expand(match.group()):
+            t = term.lower()
+            if t in _STOPWORDS or t in seen or "#" + t in seen:
+                continue
+            if (t.isdigit() and len(t) >= 2) or (not t.isdigit() and len(t) >= 3):
+                seen[t] = None
+        if len(seen) >= limit:
+            break
+    return tuple(seen)
+
+
+_ISSUE_REF = re.compile(r"#(\d+)\b")
+_QUOTED = re.compile(r"[\"“'‘`]([^\"”'’`]{2,80})[\"”'’`]")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n)(\w+)")
+
+
+@functools.lru_cache(maxsize=2048)
+def identifier_terms(text: str) -> tuple[str, ...]:
+    """The terms of a question that name one thing rather than a kind of thing: numbers and
+    ``#49``, words with digits or inner punctuation (``ome-documentation``, ``fields.py``),
+    capitalised words inside a sentence (``Vacation``) and words in quotes."""
+    terms = question_terms(text)
+    starters = {m.lower() for m in _SENTENCE_START.findall(text)}
+    quoted = {w.lower() for q in _QUOTED.findall(text) for w in _WORD.findall(q)}
+    capitalised = {w.lower() for w in _WORD.findall(text) if w[:1].isupper()} - starters
+    strong = []
+    for term in terms:
+        if (
+            term.startswith("#")
+            or any(c.isdigit() for c in term)
+            or any(c in term for c in "-_./:@")
+            or term in capitalised
+            or term in quoted
+        ):
+            strong.append(term)
+    return tuple(strong)
+
+
+def _expand(token: str) -> list[str]:
+    """The token, then its parts when it holds path punctuation (``test/Issue.py``)."""
+    if token.isalnum() or token.isidentifier():  # letters, digits and _ only: one piece
+        return [token]
+    pieces = _PATH_PUNCTUATION.split(token)
+    if len(pieces) == 1:
+        return pieces
+    return [token, *(p for p in pieces if p)]
+
+
+_PATH_PUNCTUATION = re.compile(r"[./:@-]+")
+
+
+def tool_question_terms(
+    messages: Sequence[Any], index: int, calls: Mapping[str, tuple[str, str]]
+) -> tuple[str, ...]:
+    """The ``question_terms`` of what the tool output at ``index`` answers: the latest user
+    message before it, then what the call that produced it asked for (``argument_words``).
+    Each text's words are memoised apart: the outputs of one turn share the user's."""
+    question = user_text_before(messages, index)
+    message = messages[index]
+    call_id = message.get("tool_call_id") if isinstance(message, Mapping) else None
+    if isinstance(call_id, str) and call_id in calls:
+        return _two_part_terms(question, argument_words(calls[call_id][1]))
+    return question_terms(question)
+
+
+@functools.lru_cache(maxsize=2048)
+def _two_part_terms(question: str, arguments: str) -> tuple[str, ...]:
+    """``question_terms(question + "\n" + arguments)``, from each part's memoised words."""
+    return _terms_of_parts((question, arguments), _TERM_LIMIT)
+
+
+@functools.lru_cache(maxsize=4096)
+def argument_words(arguments: str) -> str:
+    """What a tool call's arguments say it looks for: their values, not the parameter names
+    (``service``, ``query``), and not the paging numbers (``"limit": 1200``) that say how much
+    to return rather than what. Arguments that are not a JSON object are taken whole (and
+    very long ones only in part: a question's terms come from its first words)."""
+    if len(arguments) > _MAX_ARGUMENT_CHARS:
+        return arguments[:_MAX_ARGUMENT_CHARS]
+    try:
+        parsed = json.loads(arguments)
+    except (ValueError, RecursionError):
+        return arguments
+    if not isinstance(parsed, (dict, list)):
+        return arguments
+    words: list[str] = []
+    _collect_values(parsed, None, words, 0)
+    return "\n".join(words)
+
+
+_MAX_ARGUMENT_CHARS = 65_536
+# Parameters whose numbers size or page the answer rather than name what is asked about.
+PAGING_PARAMETERS = frozenset(
+    {
+        "limit",
+        "page",
+        "per_page",
+        "perpage",
+        "page_size",
+        "pagesize",
+        "offset",
+        "skip",
+        "count",
+        "max",
+        "max_results",
+        "maxresults",
+        "max_items",
+        "size",
+        "top",
+        "top_k",
+        "topk",
+        "first",
+        "last",
+        "head",
+        "tail",
+        "lines",
+        "n",
+        "k",
+        "timeout",
+        "depth",
+    }
+)
+
+
+def _collect_values(value: Any, key: str | None, words: list[str], depth: int) -> None:
+    if depth > 32:
+        return
+    if isinstance(value, str):
+        words.append(value)
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, (int, float)):
+        if key is None or key.lower() not in PAGING_PARAMETERS:
+            words.append(str(value))
+    elif isinstance(value, dict):
+        for inner_key, inner in value.items():
+            _collect_values(inner, str(inner_key), words, depth + 1)
+    elif isinstance(value, list):
+        for inner in value:
+            _collect_values(inner, key, words, depth + 1)
+
+
+def clear_caches() -> None:
+    """Forget every memoised term (for benchmarks that measure a cold engine)."""
+    for cached in (question_terms, identifier_terms, argument_words, _two_part_terms, _part_words):
+        cached.cache_clear()
