@@ -122,8 +122,33 @@ def _ranked_hits(
     # fsum: the same score whatever order a set of terms is iterated in (hash seeds differ)
     scored = [(math.fsum(useful.get(t, 0.0) for t in hits), i) for i, hits in pairs]
     ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
-    keep.update(i for _, i in ranked[: _with_ties(ranked, max_keep, n) if keep_ties else max_keep])
+    cut = _with_ties(ranked, max_keep, n) if keep_ties else max_keep
+    keep.update(i for _, i in ranked[:cut])
+    keep.update(_other_ways(ranked[cut:], ranked[:cut], dict(pairs), useful, max_keep // 2))
     return keep
+
+
+def _other_ways(
+    rest: list[tuple[float, int]],
+    kept: list[tuple[float, int]],
+    hits: dict[int, set[str]],
+    useful: dict[str, float],
+    most: int,
+) -> list[int]:
+    """Beyond the best-ranked, the best item of each other combination of question terms
+    (up to ``most``): many copies of a well-matching line must not crowd out the one line
+    that names the question differently ("how much memory did the MemoryStore start with"
+    among dozens of "successfully started service" lines)."""
+    seen = {frozenset(t for t in hits[i] if t in useful) for _, i in kept}
+    extra: list[int] = []
+    for _, i in rest:
+        if len(extra) >= most:
+            break
+        way = frozenset(t for t in hits[i] if t in useful)
+        if way not in seen:
+            seen.add(way)
+            extra.append(i)
+    return extra
 
 
 def _with_ties(ranked: list[tuple[float, int]], max_keep: int, n: int) -> int:

@@ -115,7 +115,8 @@ def _reference_tiers(texts: list[str]) -> list[set[int]]:
 
 def _reference_rank(found: list[set[str]], n: int, max_keep: int, keep_ties: bool) -> set[int]:
     """The texts kept, from the canonical terms each of ``n`` texts holds: every holder of a
-    term at most three texts hold, then the best by summed idf."""
+    term at most three texts hold, the best by summed idf, and the best of each other way
+    of holding them."""
     df: dict[str, int] = {}
     for hits in found:
         for term in hits:
@@ -125,7 +126,16 @@ def _reference_rank(found: list[set[str]], n: int, max_keep: int, keep_ties: boo
         return set()
     keep = {i for i, hits in enumerate(found) if any(df[t] <= 3 and t in useful for t in hits)}
     scored = [(math.fsum(useful.get(t, 0.0) for t in hits), i) for i, hits in enumerate(found)]
-    return keep | _best(scored, max_keep, keep_ties, n)
+    best = _best(scored, max_keep, keep_ties, n)
+    # then, by rank, the first text of each combination of useful terms the best lack
+    ways = {frozenset(found[i] & useful.keys()) for i in best}
+    others: list[int] = []
+    for score, i in sorted(scored, key=lambda p: (-p[0], p[1])):
+        way = frozenset(found[i] & useful.keys())
+        if score > 0 and i not in best and way not in ways and len(others) < max_keep // 2:
+            ways.add(way)
+            others.append(i)
+    return keep | best | set(others)
 
 
 def _best(scored: list[tuple[float, int]], max_keep: int, keep_ties: bool, n: int) -> set[int]:

@@ -78,6 +78,24 @@ def test_error_items_outliers_and_question_terms_survive() -> None:
     assert {217, 333, 404} <= ids
 
 
+def test_an_item_naming_the_question_differently_is_not_crowded_out() -> None:
+    """Forty lines match three of the question's words, forty more two of them; the one line
+    that answers "did the cache start" matches a combination of its own, with a lower
+    score than all eighty. It is kept all the same."""
+    events = [{"seq": i, "logger": "core", "message": f"tick {i}"} for i in range(2000)]
+    for i in range(100, 140):
+        events[i]["message"] = f"worker {i} registered and started"
+    for i in range(300, 340):
+        events[i]["message"] = f"worker {i} register retry"
+    for i in range(500, 700):
+        events[i]["logger"] = "cache"
+    events[1500] |= {"logger": "cache", "message": "cache started with capacity 10 GB"}
+    question = "Did the cache start, and did each worker register?"
+    plan = Headroom().simulate(tool_request(json.dumps({"events": events}), question))
+    assert "cache started with capacity 10 GB" in compressed_tool(plan)
+    assert plan.tokens_after < plan.tokens_before / 4
+
+
 def test_every_error_item_is_kept_however_many() -> None:
     """More error items than the cap the other signals share (a tenth of the list): every one
     is kept, the one different error near the end too; warnings stay within that cap."""
