@@ -187,9 +187,13 @@ def apply(
     calls = tool_names_by_call_id(aligned)
     out: list[Any] = []
     added = units = 0
+    cut_before = False  # whether a tool output before this message was compressed
     for index, message in enumerate(compressed):
         out.append(message)
-        if role_of(message) != "user" or index == 0:
+        if not cut_before:
+            cut_before = role_of(message) == "tool" and message is not aligned[index]
+            continue
+        if role_of(message) != "user":
             continue
         terms = identifier_terms(text_of(message.get("content")))
         if not terms:
