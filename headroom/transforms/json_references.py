@@ -37,9 +37,13 @@ class _Walker:
     def walk(self, node: Any, path: str, depth: int) -> Any:
         if not isinstance(node, (dict, list)) or not node:
             return node
-        if 1 <= depth <= MAX_DEPTH:
+        if depth > MAX_DEPTH:
+            return node  # nothing this deep is referred to
+        if depth >= 1:
             key = _serialised(node)
-            if key is not None and len(key) >= MIN_CHARS:
+            if key is not None and len(key) < MIN_CHARS:
+                return node  # too short to refer to, and so is everything inside it
+            if key is not None:
                 first = self.first_path.get(key)
                 if first is not None:
                     self.replaced += 1
