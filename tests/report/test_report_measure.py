@@ -40,17 +40,19 @@ def test_measured_saving_is_the_engine_s_own_difference() -> None:
 
 
 def test_recommendation_uses_the_measurement_and_drops_profiles_that_add_nothing() -> None:
-    records = [stored_session()[0] for _ in range(6)]
+    # twelve stored requests: the saving beyond the built-in profile (~45 tokens each) must
+    # pass the 500-token bar for advice
+    records = [stored_session()[0] for _ in range(12)]
     data = build_report_data(records)
     measured = measure_profiles(records, {"search_incidents": 3, "fetch_logs": 5})
-    assert measured["search_incidents"].requests == 6
+    assert measured["search_incidents"].requests == 12
     assert measured["search_incidents"].extra_tokens >= 500
     assert measured["fetch_logs"].extra_tokens == 0  # the built-in profile already does it
     found = recommend(data, measured)
     by_title = {r.title: r for r in found}
     search = by_title["Give tool search_incidents a profile {max_array_items: 3}"]
     assert search.tokens == measured["search_incidents"].extra_tokens
-    assert search.detail.startswith("Measured on 6 stored requests")
+    assert search.detail.startswith("Measured on 12 stored requests")
     assert not any("fetch_logs" in r.title for r in found)
     # A measured profile that saves (almost) nothing beyond the built-in one is not advice.
     small = {"search_incidents": MeasuredProfile("search_incidents", 3, 1, 10, 5000)}
