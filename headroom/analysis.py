@@ -38,7 +38,7 @@ from .plan import WASTE_CATEGORIES, Waste
 from .questions import tool_question_terms
 from .tokens import count_text, estimate_tokens, message_tokens
 from .transforms.base import TransformContext
-from .transforms.cache_alignment import align_text, split_context
+from .transforms.cache_alignment import dynamic_values_in_prefix
 from .transforms.json_compress import minified_json
 from .transforms.tool_output import compress_with_terms, split_digest
 
@@ -108,17 +108,10 @@ def analyse(messages: list[Any], ctx: TransformContext, total: int) -> Waste:
             minified, compressed = _tool_savings(messages, index, content, name, ctx, calls)
             waste["json_whitespace"] += minified
             waste["oversized_tool_output"] += compressed
-        if role in SYSTEM_ROLES and isinstance(content, str) and _has_dynamic_prefix(content):
+        if role in SYSTEM_ROLES and isinstance(content, str) and dynamic_values_in_prefix(content):
             waste["dynamic_prefix"] += tokens
     waste["beyond_window"] = max(total - ctx.budget, 0)
     return Waste(total, by_role, waste, by_tool)
-
-
-def _has_dynamic_prefix(content: str) -> bool:
-    """Whether dates or times sit in the cacheable part (an aligned prompt's trailing
-    ``[Context: ...]`` block is not part of it)."""
-    static, _ = split_context(content)
-    return bool(align_text(static)[1])
 
 
 def _tool_savings(

@@ -174,7 +174,7 @@ class Headroom:
             current, dropped = window.messages, window.dropped
             results.append(window.result)
         tokens_after = messages_tokens(current, info) + ctx.tool_tokens
-        stable = cache_alignment.prefix_hash(current, tool_list, static_only=True)
+        stable = cache_alignment.stable_prefix_hash(current, tool_list)
         return self._make_plan(
             info,
             options,

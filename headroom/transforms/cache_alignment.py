@@ -2,8 +2,10 @@
 
 Sentences that carry dates or times move out of the system prompt into a trailing
 ``[Context: ...]`` block, whitespace is normalised, and a hash of the static prefix (tool
-definitions plus system prompts without their context block) is computed. Two requests that
-differ only in the date get identical prefixes. Only system and developer messages are touched.
+definitions plus system prompts without their dynamic values) is computed. Two requests that
+differ only in the date get identical prefixes. Dates that already follow every static line
+stay where they are: moving them would cost the block's tokens and win no cache hit. Only
+system and developer messages are touched.
 """
 
 from __future__ import annotations
@@ -41,16 +43,37 @@ def split_context(text: str) -> tuple[str, str | None]:
 
 
 @functools.lru_cache(maxsize=512)
-def _align_cached(text: str) -> tuple[str, tuple[str, ...]]:
+def _align_cached(text: str) -> tuple[str, tuple[str, ...], str | None]:
     static, moved = _align(text)
-    return static, tuple(moved)
+    return static, tuple(moved), _in_place(text, static, moved)
 
 
 def align_text(text: str) -> tuple[str, list[str]]:
     """Return the static text (dynamic sentences removed, whitespace normalised) and the
     dynamic sentences, in order. Memoised: the same system prompt comes with every request."""
-    static, moved = _align_cached(text)
+    static, moved, _ = _align_cached(text)
     return static, list(moved)
+
+
+def dynamic_values_in_prefix(text: str) -> bool:
+    """Whether dates or times come before some static text, so the prompt's prefix changes
+    with them (an aligned prompt's trailing block, or a date line already last, does not)."""
+    static, existing = split_context(text)
+    if existing is not None:
+        return bool(align_text(static)[1])
+    _, moved, in_place = _align_cached(text)
+    return bool(moved) and in_place is None
+
+
+def _in_place(text: str, static: str, moved: list[str]) -> str | None:
+    """The prompt with only its whitespace normalised, when its dynamic sentences already
+    follow all of its static text (nothing to move); otherwise None."""
+    if not moved or split_context(text)[1] is not None:
+        return None
+    in_place = _normalise(text.replace("\r\n", "\n").replace("\r", "\n"))
+    if not in_place.startswith(static):
+        return None
+    return in_place if in_place[len(static) :].split() == " ".join(moved).split() else None
 
 
 def _align(text: str) -> tuple[str, list[str]]:
@@ -107,7 +130,9 @@ def _normalise(text: str) -> str:
 
 
 def aligned_content(text: str) -> str:
-    static, moved = align_text(text)
+    static, moved, in_place = _align_cached(text)
+    if in_place is not None:
+        return in_place
     if not moved:
         return static
     return (
@@ -128,10 +153,15 @@ def apply(messages: list[Any], ctx: TransformContext) -> tuple[list[Any], Transf
             continue
         new_message = {**message, "content": new_text}
         saved += message_tokens(message, ctx.info) - message_tokens(new_message, ctx.info)
-        moved_count += len(align_text(message["content"])[1])
+        moved_count += _moved_count(message["content"])
         out[i] = new_message
         changed += 1
     return out, TransformResult(NAME, saved, changed, {"dynamic_values_moved": moved_count})
+
+
+def _moved_count(text: str) -> int:
+    _, moved, in_place = _align_cached(text)
+    return 0 if in_place is not None else len(moved)
 
 
 def _leading_system(messages: Sequence[Any]) -> list[Any]:
@@ -148,22 +178,15 @@ def _leading_system(messages: Sequence[Any]) -> list[Any]:
     return lead
 
 
-def prefix_hash(
-    messages: Sequence[Any], tools: Sequence[Any] | None, static_only: bool = False
-) -> str:
-    """sha256 of the cacheable prefix: tool definitions and the leading system prompts.
-
-    With ``static_only`` a trailing ``[Context: ...]`` block is left out, so the hash of an
-    aligned request does not change with the date.
-    """
+def prefix_hash(messages: Sequence[Any], tools: Sequence[Any] | None) -> str:
+    """sha256 of the cacheable prefix: tool definitions and the leading system prompts."""
     system = _leading_system(messages)
-    if static_only:
-        system = [split_context(c)[0] if isinstance(c, str) else c for c in system]
     return _digest({"tools": list(tools or []), "system": system})
 
 
 def stable_prefix_hash(messages: Sequence[Any], tools: Sequence[Any] | None) -> str:
-    """The hash the prefix would have after alignment, without building the aligned request."""
+    """The hash of the prefix without its dynamic values: the same for a request and its
+    aligned form, and from one day to the next."""
     system = [align_text(c)[0] if isinstance(c, str) else c for c in _leading_system(messages)]
     return _digest({"tools": list(tools or []), "system": system})
 

@@ -246,8 +246,8 @@ def test_already_compressed_output_is_left_alone() -> None:
     ("text", "expected"),
     [
         (
-            "You are helpful. Current Date: 2024-01-15",
-            "You are helpful.\n\n[Context: Current Date: 2024-01-15]",
+            "You are helpful. Current Date: 2024-01-15. Be brief.",
+            "You are helpful. Be brief.\n\n[Context: Current Date: 2024-01-15.]",
         ),
         (
             "Today's date is Wednesday, September 3, 2025.\n\nYou are an SRE assistant.",
@@ -268,6 +268,45 @@ def test_already_compressed_output_is_left_alone() -> None:
 def test_cache_alignment_moves_dates_out_of_the_prefix(text: str, expected: str) -> None:
     assert aligned_content(text) == expected
     assert aligned_content(expected) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You are helpful. Current Date: 2024-01-15",
+        "Be brief.\n\nCurrent time: Sun Oct 06 15:07:20 UTC 2024",
+        "Be brief.\nToday is 2025-09-03.\nIt is 14:32 UTC.",
+        "Today is 2025-09-03.",
+    ],
+)
+def test_dates_already_last_stay_where_they_are(text: str) -> None:
+    """Every static line already comes first, so the prefix is already stable: a context
+    block would only cost tokens. The prefix hash still leaves the date out."""
+    assert aligned_content(text) == text
+    request = [{"role": "system", "content": text}, {"role": "user", "content": "hi"}]
+    optimized = Headroom().simulate(request)
+    assert optimized.messages[0] is request[0]
+    assert optimized.tokens_saved == 0
+    audit = Headroom().simulate(request, mode="audit")
+    assert audit.waste.by_category["dynamic_prefix"] == 0
+    next_day = [{"role": "system", "content": text.replace("2024", "2025").replace("20", "21")}]
+    assert (
+        Headroom().simulate([*next_day, request[1]]).stable_prefix_hash
+        == optimized.stable_prefix_hash
+        == audit.stable_prefix_hash
+    )
+
+
+def test_a_date_before_static_text_is_wasted_prefix_and_moves() -> None:
+    text = "Be brief.\nToday is 2025-09-03.\nCite sources."
+    request = [{"role": "system", "content": text}, {"role": "user", "content": "hi"}]
+    audit = Headroom().simulate(request, mode="audit")
+    assert audit.waste.by_category["dynamic_prefix"] > 0
+    optimized = Headroom().simulate(request)
+    assert optimized.messages[0]["content"] == (
+        "Be brief.\nCite sources.\n\n[Context: Today is 2025-09-03.]"
+    )
+    assert optimized.stable_prefix_hash == audit.stable_prefix_hash
 
 
 def test_date_trap_two_days_share_one_prefix() -> None:

@@ -202,13 +202,13 @@ def test_a_rewritten_system_prompt_keeps_its_other_blocks_in_place() -> None:
         role="system",
         blocks=[
             CachePoint(cache_control=CacheControl(type="ephemeral")),
-            TextBlock(text="You are helpful. Current date: 2024-01-15."),
+            TextBlock(text="Current date: 2024-01-15. You are helpful."),
         ],
         additional_kwargs={"origin": "app"},
     )
     question = ChatMessage(role="user", content="hi")
     canonical = [to_canonical(system), to_canonical(question)]
-    assert canonical[0]["content"] == "You are helpful. Current date: 2024-01-15."
+    assert canonical[0]["content"] == "Current date: 2024-01-15. You are helpful."
     plan = Headroom().simulate(canonical, "gpt-4o", mode="optimize")
     rebuilt = rebuild([system, question], canonical, plan.messages)
     assert rebuilt[1] is question
