@@ -35,12 +35,11 @@ from .conversation import (
     tool_names_by_call_id,
 )
 from .plan import WASTE_CATEGORIES, Waste
-from .questions import tool_question_terms
 from .tokens import count_text, estimate_tokens, message_tokens
 from .transforms.base import TransformContext
 from .transforms.cache_alignment import dynamic_values_in_prefix
 from .transforms.json_compress import minified_json
-from .transforms.tool_output import compress_with_terms, split_digest
+from .transforms.tool_output import compress_with_terms, settings, split_digest
 
 _BASE64 = re.compile(r"(?:data:[\w/+.-]+;base64,)?[A-Za-z0-9+/]{256,}={0,2}")
 _HTML_TAG = re.compile(r"<(?:[a-zA-Z][\w:-]*|/[a-zA-Z][\w:-]*)(?:\s[^<>]{0,2000})?/?>")
@@ -105,7 +104,7 @@ def analyse(messages: list[Any], ctx: TransformContext, total: int) -> Waste:
         if role in TOOL_ROLES and isinstance(content, str):
             name = tool_name_of(message, calls) or "unknown"
             by_tool[name] = by_tool.get(name, 0) + tokens
-            minified, compressed = _tool_savings(messages, index, content, name, ctx, calls)
+            minified, compressed = _tool_savings(messages, index, content, ctx, calls)
             waste["json_whitespace"] += minified
             waste["oversized_tool_output"] += compressed
         if role in SYSTEM_ROLES and isinstance(content, str) and dynamic_values_in_prefix(content):
@@ -118,7 +117,6 @@ def _tool_savings(
     messages: list[Any],
     index: int,
     content: str,
-    name: str,
     ctx: TransformContext,
     calls: dict[str, tuple[str, str]],
 ) -> tuple[int, int]:
@@ -126,8 +124,7 @@ def _tool_savings(
     exactly what compression saves; the split between them is estimated (module docstring)."""
     encoding = ctx.info.encoding
     original = count_text(content, encoding)
-    terms = tool_question_terms(messages, index, calls)
-    profile = ctx.options.profile_for(None if name == "unknown" else name)
+    profile, terms = settings(messages[index], index, messages, calls, ctx, False)
     shown = compress_with_terms(content, profile, terms, encoding)
     saved = max(original - count_text(shown, encoding), 0)
     if not saved:

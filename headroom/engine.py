@@ -128,13 +128,13 @@ class Headroom:
         if waste is None:
             waste = analysis.empty_waste(tokens_before)
         prefix_hash = cache_alignment.prefix_hash(original, tool_list)
+        # Alignment takes dynamic values out and nothing else touches the leading system
+        # prompts, so the request's stable hash is also the optimized one's.
+        stable = (
+            self._guard("analysis", lambda: cache_alignment.stable_prefix_hash(original, tool_list))
+            or prefix_hash
+        )
         if options.mode == "audit":
-            stable = (
-                self._guard(
-                    "analysis", lambda: cache_alignment.stable_prefix_hash(original, tool_list)
-                )
-                or prefix_hash
-            )
             return self._make_plan(
                 info,
                 options,
@@ -174,7 +174,6 @@ class Headroom:
             current, dropped = window.messages, window.dropped
             results.append(window.result)
         tokens_after = messages_tokens(current, info) + ctx.tool_tokens
-        stable = cache_alignment.stable_prefix_hash(current, tool_list)
         return self._make_plan(
             info,
             options,

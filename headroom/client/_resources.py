@@ -1,5 +1,5 @@
-"""``client.chat`` and ``client.chat.completions``: Headroom's ``create``, ``parse`` and
-``simulate``; every other attribute is the wrapped SDK's own."""
+"""``client.chat`` and ``client.chat.completions``: Headroom's ``create``, ``parse``,
+``stream`` and ``simulate``; every other attribute is the wrapped SDK's own."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from ..plan import Plan
 from ._call import Call, Session, reply_of, split_options
+from ._stream_helpers import AsyncHeadroomStreamManager, HeadroomStreamManager
 from ._streams import AsyncHeadroomStream, HeadroomStream
 
 
@@ -55,6 +56,17 @@ class Completions(_Proxy):
         and recorded like ``create``."""
         return self._run(self._wrapped.parse, kwargs)
 
+    def stream(self, **kwargs: Any) -> HeadroomStreamManager:
+        """The SDK's stream helper (``with ... as stream``: events, ``get_final_completion``),
+        audited or optimized like ``create`` and recorded once when the block ends."""
+        call = _streaming_call(self._session, kwargs)
+        try:
+            manager = self._wrapped.stream(**call.send)
+        except BaseException as exc:
+            call.finish(error=exc)
+            raise
+        return HeadroomStreamManager(manager, call)
+
     def _run(self, method: Any, kwargs: dict[str, Any]) -> Any:
         call = Call(self._session, kwargs)
         try:
@@ -77,6 +89,17 @@ class AsyncCompletions(_Proxy):
         """Structured outputs, audited or optimized and recorded like ``create``."""
         return await self._run(self._wrapped.parse, kwargs)
 
+    def stream(self, **kwargs: Any) -> AsyncHeadroomStreamManager:
+        """The SDK's stream helper (``async with ... as stream``), audited or optimized like
+        ``create`` and recorded once when the block ends."""
+        call = _streaming_call(self._session, kwargs)
+        try:
+            manager = self._wrapped.stream(**call.send)
+        except BaseException as exc:
+            call.finish(error=exc)
+            raise
+        return AsyncHeadroomStreamManager(manager, call)
+
     async def _run(self, method: Any, kwargs: dict[str, Any]) -> Any:
         call = Call(self._session, kwargs)
         try:
@@ -87,6 +110,12 @@ class AsyncCompletions(_Proxy):
         if call.stream:
             return AsyncHeadroomStream(response, call)
         return _finished(call, response, self._session.store_content)
+
+
+def _streaming_call(session: Session, kwargs: dict[str, Any]) -> Call:
+    call = Call(session, kwargs)
+    call.stream = True  # the helper streams without being asked to
+    return call
 
 
 def _finished(call: Call, response: Any, store_content: bool) -> Any:

@@ -169,7 +169,7 @@ def prepare(messages: list[Any], ctx: TransformContext) -> None:
         content = message.get("content") if role_of(message) in TOOL_ROLES else None
         if not isinstance(content, str) or len(content) < 64:
             continue
-        profile, terms = _settings(message, i, messages, calls, ctx, False)
+        profile, terms = settings(message, i, messages, calls, ctx, False)
         key = (content, profile.model_dump_json(), terms, encoding)
         if _has_work(content, profile) and _memo.get(key) is None and _candidates.get(key) is None:
             jobs.append((key, profile))
@@ -246,13 +246,13 @@ def apply(
     for i, message in enumerate(messages):
         if role_of(message) in TOOL_ROLES and isinstance(message.get("content"), str):
             new_message = _compress_message(
-                message, _settings(message, i, messages, calls, ctx, False), ctx
+                message, settings(message, i, messages, calls, ctx, False), ctx
             )
             if harder is not None and harder.applies(
                 running, message_tokens(new_message, ctx.info)
             ):
                 new_message = _compress_message(
-                    message, _settings(message, i, messages, calls, ctx, True), ctx
+                    message, settings(message, i, messages, calls, ctx, True), ctx
                 )
             if new_message is not message:
                 saved += message_tokens(message, ctx.info) - message_tokens(new_message, ctx.info)
@@ -275,7 +275,7 @@ def _compress_message(
     return {**message, "content": new_content}
 
 
-def _settings(
+def settings(
     message: dict[str, Any],
     index: int,
     messages: list[Any],
@@ -283,8 +283,13 @@ def _settings(
     ctx: TransformContext,
     harder: bool,
 ) -> tuple[ToolProfile, tuple[str, ...]]:
-    """The profile and question terms one tool output is compressed under."""
+    """The profile and question terms one tool output is compressed under. Output with
+    nothing to compress (plain text the profile leaves alone) needs no terms: finding them
+    reads the user's words and every call's arguments."""
     profile = ctx.options.profile_for(tool_name_of(message, calls))
     if harder:
         profile = profile.harder()
+    content = message.get("content")
+    if not isinstance(content, str) or not _has_work(content, profile):
+        return profile, ()
     return profile, tool_question_terms(messages, index, calls)

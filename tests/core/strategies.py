@@ -97,6 +97,8 @@ SYSTEM_PROMPTS = [
     "Today's date is Wednesday, September 3, 2025.\n\nYou are an SRE assistant.",
     "You are helpful. Current Date: 2024-01-15",
     "Current time: Fri May 23 15:44:22 UTC 2025\n\nAnswer briefly.   \n\n\n\nBe kind.",
+    "Be brief.  \nToday is 2025-09-03.\nCite sources.",
+    "Cite sources.\n\n\nThe current date and time is 2024-09-23T08:53:01Z.   \n",
 ]
 
 

@@ -142,6 +142,7 @@ def test_5_deterministic_and_idempotent(messages: list[Any], cfg: dict[str, Any]
     again = optimize(first.messages, cfg)
     assert again is not None
     assert canonical(again.messages) == canonical(first.messages), "not idempotent"
+    assert again.stable_prefix_hash == first.stable_prefix_hash
 
 
 def test_5_same_bytes_under_any_hash_seed(tmp_path: Any) -> None:
