@@ -24,7 +24,7 @@ from .plan import WASTE_CATEGORIES
 from .report_advice import recommend, suggested_array_limit
 from .report_charts import compact, horizontal_bars, vertical_bars
 from .report_data import WASTE_LABELS, ReportData, build_report_data
-from .report_measure import measure_profiles
+from .report_measure import measure_profiles, measure_text_profiles
 from .report_time import TimeBound, format_time, parse_time
 from .store import RequestRecord, open_store
 from .store.urls import redact_url
@@ -84,7 +84,11 @@ def render_report(
         .get_template("report.html.j2")
         .render(
             data=data,
-            recommendations=recommend(data, measured) if not data.empty else [],
+            recommendations=(
+                recommend(data, measured, measure_text_profiles(data.records))
+                if not data.empty
+                else []
+            ),
             waste_chart=_waste_chart(data),
             time_chart=_time_chart(data),
             tool_chart=_tool_chart(data),

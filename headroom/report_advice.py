@@ -37,11 +37,15 @@ def suggested_array_limit(tool: ToolRow) -> int:
 
 
 def recommend(
-    data: ReportData, measured: Mapping[str, MeasuredProfile] | None = None
+    data: ReportData,
+    measured: Mapping[str, MeasuredProfile] | None = None,
+    text_measured: Mapping[str, MeasuredProfile] | None = None,
 ) -> list[Recommendation]:
-    """Recommendations, largest saving first. ``measured`` holds exact profile savings for
-    tools whose requests were stored with their content."""
+    """Recommendations, largest saving first. ``measured`` holds exact array-profile savings
+    for tools whose requests were stored with their content, ``text_measured`` what opting
+    their plain-text output into line shortening saves."""
     found = [*_tool_profiles(data, measured or {}), *_mode(data), *_cache(data), *_window(data)]
+    found += [r for m in (text_measured or {}).values() for r in _text_profile(m)]
     found += [*_category(data, "repeated_content"), *_category(data, "blobs")]
     found.sort(key=lambda r: (-r.tokens, r.kind, r.title))
     return found
@@ -93,6 +97,28 @@ def _measured_profile(tool: ToolRow, measure: MeasuredProfile) -> list[Recommend
                 f"with this profile sends {measure.extra_tokens:,} fewer tokens than with the "
                 f"built-in profile ({measure.saved_tokens:,} fewer than the requests as built). "
                 "Errors, outliers and items the question names are kept."
+            ),
+            tokens=measure.extra_tokens,
+        )
+    ]
+
+
+def _text_profile(measure: MeasuredProfile) -> list[Recommendation]:
+    """Plain-text output is left alone unless a profile opts it in: say what opting in saves."""
+    if measure.extra_tokens < MIN_TOOL_TOKENS:
+        return []
+    profile = json.dumps({measure.tool: measure.settings}, ensure_ascii=False)
+    return [
+        Recommendation(
+            kind="tool_profile",
+            title=f"Opt tool {measure.tool}'s plain-text output into line shortening",
+            action=f"headroom_tool_profiles={profile}",
+            detail=(
+                f"Measured on {measure.requests} stored requests with its output: optimize mode "
+                f"with this profile sends {measure.extra_tokens:,} fewer tokens than with the "
+                f"built-in profile, which leaves plain text as it is. Every error and warning "
+                "line and the lines the question names are kept, with a count of the lines "
+                "left out."
             ),
             tokens=measure.extra_tokens,
         )

@@ -10,7 +10,7 @@ from headroom.recording import record_from_plan
 from headroom.report import render_report
 from headroom.report_advice import recommend
 from headroom.report_data import build_report_data
-from headroom.report_measure import MeasuredProfile, measure_profiles
+from headroom.report_measure import MeasuredProfile, measure_profiles, measure_text_profiles
 from headroom.store import RequestRecord
 
 SESSION = Path(__file__).resolve().parents[2] / "examples" / "agent_session.json"
@@ -69,3 +69,63 @@ def test_records_without_content_are_not_measured() -> None:
 def test_report_shows_the_measured_recommendation() -> None:
     html = render_report([stored_session()[0] for _ in range(6)])
     assert "Measured on 6 stored requests" in html
+
+
+def _log_request(seed: int) -> dict[str, object]:
+    lines = [
+        f"2026-11-27T10:{i // 60:02d}:{i % 60:02d}Z INFO worker-{i % 7} heartbeat ok seq={seed}{i}"
+        for i in range(1500)
+    ]
+    lines[900] = "2026-11-27T10:15:00Z ERROR worker-3 payment gateway timeout after 30s"
+    call = {
+        "id": "call_logs",
+        "type": "function",
+        "function": {"name": "tail_logs", "arguments": '{"service": "payments"}'},
+    }
+    return {
+        "model": "gpt-4o",
+        "tools": None,
+        "messages": [
+            {"role": "user", "content": "Why did payments fail last night?"},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "call_logs", "content": "\n".join(lines)},
+        ],
+    }
+
+
+def _stored(body: dict[str, object]) -> RequestRecord:
+    plan = Headroom().simulate(body["messages"], "gpt-4o", mode="audit")  # type: ignore[arg-type]
+    content = {"messages": body["messages"], "tools": None}
+    return record_from_plan(plan, source="cli", content=content)
+
+
+def test_plain_text_output_is_measured_with_line_shortening() -> None:
+    """The built-in profile leaves plain text alone; the report measures what opting the
+    tool in would save, exactly, and keeps JSON tools out of it."""
+    body = _log_request(1)
+    records = [_stored(body), stored_session()[0]]
+    measured = measure_text_profiles(records)
+    assert set(measured) == {"tail_logs"}
+    engine = Headroom()
+    base = engine.simulate(body["messages"], "gpt-4o").tokens_after  # type: ignore[arg-type]
+    tuned = engine.simulate(
+        body["messages"], "gpt-4o", tool_profiles={"tail_logs": {"text_lines": True}}  # type: ignore[arg-type]
+    ).tokens_after
+    logs = measured["tail_logs"]
+    assert logs.requests == 1 and logs.settings == {"text_lines": True}
+    assert logs.extra_tokens == base - tuned > 10_000
+    (advice,) = [r for r in recommend(build_report_data(records), None, measured)
+                 if "tail_logs" in r.title]
+    assert advice.action == 'headroom_tool_profiles={"tail_logs": {"text_lines": true}}'
+    assert advice.tokens == logs.extra_tokens
+    html = render_report(records)
+    assert "Opt tool tail_logs&#39;s plain-text output into line shortening" in html
+
+
+def test_short_or_unstored_text_is_not_measured() -> None:
+    body = _log_request(2)
+    body["messages"][2]["content"] = "one line of plain text"  # type: ignore[index]
+    assert measure_text_profiles([_stored(body)]) == {}
+    unstored = _stored(_log_request(3))
+    unstored.content = None
+    assert measure_text_profiles([unstored]) == {}
