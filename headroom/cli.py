@@ -23,12 +23,14 @@ from rich.text import Text
 from .cli_input import InputError, count_lines, iter_jsonl, load_request_file
 from .engine import Headroom
 from .errors import HeadroomBudgetError
+from .options import EngineOptions
 from .plan import Plan
 from .recording import Recorder, record_from_plan
 from .report_data import WASTE_LABELS
 from .report_time import parse_time
 from .store import MetricsStore, open_store
 from .store.urls import redact_url
+from .transforms.tool_output import plain_text_tools
 
 app = typer.Typer(
     name="headroom",
@@ -77,13 +79,24 @@ def simulate(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the optimized request body to FILE")
     ] = None,
+    tool_profiles: Annotated[
+        str | None,
+        typer.Option(
+            "--tool-profiles",
+            metavar="JSON",
+            help='Per-tool profiles, e.g. \'{"search": {"max_array_items": 5}}\'',
+        ),
+    ] = None,
 ) -> None:
     """Show what Headroom would do to one request: tokens, transforms and waste."""
     try:
         request = load_request_file(request_file)
         engine = Headroom()
         options = engine.options(
-            mode=mode, output_buffer_tokens=output_buffer_tokens, keep_turns=keep_turns
+            mode=mode,
+            output_buffer_tokens=output_buffer_tokens,
+            keep_turns=keep_turns,
+            tool_profiles=_profiles_option(tool_profiles),
         )
         plan = engine.plan(request.messages, request.model(model), request.tools, options)
     except HeadroomBudgetError as exc:
@@ -100,8 +113,34 @@ def simulate(
         typer.echo(json.dumps(plan.to_dict(), indent=2))
     else:
         _print_plan(plan, _out())
+        _print_text_hint(request.messages, options, _out())
     if out is not None and not as_json:
         _out().print(f"Wrote the {plan.mode}d request to {out}")
+
+
+def _profiles_option(value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--tool-profiles: not valid JSON ({exc})") from None
+
+
+def _print_text_hint(messages: list[Any], options: EngineOptions, console: Console) -> None:
+    """Say which tools' plain-text output was left alone, and how to opt it in: a request
+    full of logs otherwise looks like one Headroom cannot help."""
+    left = [name for name in plain_text_tools(messages) if not options.profile_for(name).text_lines]
+    if not left:
+        return
+    profiles = json.dumps({name: {"text_lines": True} for name in left})
+    console.print(
+        printable(
+            f"Plain-text output of {', '.join(left)} is left as it is unless a profile opts it "
+            f"into line shortening (errors, warnings and the lines the question names are "
+            f"kept): try --tool-profiles '{profiles}'"
+        )
+    )
 
 
 def printable(text: str) -> Text:

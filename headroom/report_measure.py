@@ -12,17 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .conversation import TOOL_ROLES, role_of, tool_name_of, tool_names_by_call_id
 from .engine import Headroom
 from .store.record import RequestRecord
-from .transforms.tool_output import looks_like_json
+from .transforms.tool_output import plain_text_tools
 
 # The newest stored requests measured; planning is the report's only costly step.
 MAX_MEASURED_RECORDS = 40
-
-
-# Plain text shorter than this is not worth a profile.
-MIN_TEXT_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -78,19 +73,7 @@ class _Measurer:
         """Tools with a stored output that is long plain text, in order of first sight."""
         found: dict[str, None] = {}
         for _, (messages, _tools) in self.stored:
-            calls = tool_names_by_call_id(messages)
-            for message in messages:
-                if not isinstance(message, Mapping) or role_of(message) not in TOOL_ROLES:
-                    continue
-                content = message.get("content")
-                name = tool_name_of(message, calls)
-                if (
-                    name
-                    and isinstance(content, str)
-                    and len(content) >= MIN_TEXT_CHARS
-                    and not looks_like_json(content)
-                ):
-                    found[name] = None
+            found.update(dict.fromkeys(plain_text_tools(messages)))
         return list(found)
 
     def measure(self, limits: Mapping[str, int]) -> dict[str, MeasuredProfile]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,6 +187,30 @@ def _has_work(content: str, profile: ToolProfile) -> bool:
     """Whether compressing ``content`` does more than look at it: JSON to parse and shrink,
     or text the profile opts into line shortening."""
     return DIGEST_TAG not in content and (looks_like_json(content) or profile.text_lines)
+
+
+PLAIN_TEXT_MIN_CHARS = 2000  # shorter plain text is not worth a line-shortening profile
+
+
+def plain_text_tools(messages: Sequence[Any]) -> list[str]:
+    """Names of the tools whose output in ``messages`` includes long plain text (logs,
+    listings), which only a ``text_lines`` profile shortens; in order of first sight."""
+    calls = tool_names_by_call_id(messages)
+    found: dict[str, None] = {}
+    for message in messages:
+        if not isinstance(message, Mapping) or role_of(message) not in TOOL_ROLES:
+            continue
+        content = message.get("content")
+        name = tool_name_of(message, calls)
+        if (
+            name
+            and isinstance(content, str)
+            and len(content) >= PLAIN_TEXT_MIN_CHARS
+            and not looks_like_json(content)
+            and DIGEST_TAG not in content
+        ):
+            found[name] = None
+    return list(found)
 
 
 def looks_like_json(text: str) -> bool:

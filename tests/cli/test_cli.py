@@ -36,6 +36,37 @@ def test_simulate_prints_the_plan_as_tables() -> None:
         assert text in result.stdout
 
 
+def test_simulate_names_plain_text_left_alone_and_takes_tool_profiles(tmp_path: Path) -> None:
+    log = "\n".join(f"10:00:{i % 60:02d} INFO request {i} served in 12 ms" for i in range(400))
+    body = {
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "user", "content": "Any slow requests?"},
+            {"role": "assistant", "content": None, "tool_calls": [{
+                "id": "c1", "type": "function",
+                "function": {"name": "tail_log", "arguments": "{}"},
+            }]},
+            {"role": "tool", "tool_call_id": "c1", "content": log},
+        ],
+    }
+    path = write(tmp_path, "logs.json", json.dumps(body))
+    plain = runner.invoke(app, ["simulate", path])
+    assert plain.exit_code == 0, plain.output
+    hint = "try --tool-profiles '{\"tail_log\": {\"text_lines\": true}}'"
+    assert hint in " ".join(plain.stdout.split())
+    opted = runner.invoke(
+        app, ["simulate", path, "--json", "--tool-profiles", '{"tail_log": {"text_lines": true}}']
+    )
+    assert opted.exit_code == 0, opted.output
+    expected = Headroom().simulate(
+        body["messages"], "gpt-4o", tool_profiles={"tail_log": {"text_lines": True}}
+    )
+    assert json.loads(opted.stdout) == json.loads(json.dumps(expected.to_dict()))
+    assert expected.tokens_saved > 1000
+    json_tools = runner.invoke(app, ["simulate", str(SESSION)])
+    assert "text_lines" not in json_tools.stdout
+
+
 def test_simulate_json_is_the_plan() -> None:
     result = runner.invoke(app, ["simulate", str(SESSION), "--json"])
     assert result.exit_code == 0, result.output
@@ -90,6 +121,11 @@ def write(tmp_path: Path, name: str, text: str) -> str:
         (["simulate", "{tmp}"], "is a folder"),
         (["simulate", str(SESSION), "--mode", "fast"], "invalid headroom option mode='fast'"),
         (["simulate", "{huge}", "--model", "gpt-4"], "the request cannot fit"),
+        (["simulate", str(SESSION), "--tool-profiles", "{{search"], "--tool-profiles: not valid"),
+        (
+            ["simulate", str(SESSION), "--tool-profiles", '{{"search": {{"max_items": 3}}}}'],
+            "tool_profiles.search.max_items",
+        ),
         (["audit", "{tmp}/missing.jsonl", "--store", "memory://"], "no such file"),
         (["audit", str(REQUESTS), "--store", "redis://x"], "unsupported store_url"),
         (["audit", "{not_request}", "--store", "memory://"], "no valid requests"),
