@@ -39,7 +39,7 @@ from .tokens import count_text, estimate_tokens, message_tokens
 from .transforms.base import TransformContext
 from .transforms.cache_alignment import dynamic_values_in_prefix
 from .transforms.json_compress import minified_json
-from .transforms.tool_output import compress_with_terms, settings, split_digest
+from .transforms.tool_output import compress_with_terms, settings, split_digest, tool_texts
 
 _BASE64 = re.compile(r"(?:data:[\w/+.-]+;base64,)?[A-Za-z0-9+/]{256,}={0,2}")
 _HTML_TAG = re.compile(r"<(?:[a-zA-Z][\w:-]*|/[a-zA-Z][\w:-]*)(?:\s[^<>]{0,2000})?/?>")
@@ -101,12 +101,14 @@ def analyse(messages: list[Any], ctx: TransformContext, total: int) -> Waste:
             seen.add(text)
         if text:
             waste["blobs"] += _blob_tokens(text, encoding)
-        if role in TOOL_ROLES and isinstance(content, str):
+        outputs = tool_texts(content) if role in TOOL_ROLES else []
+        if outputs:
             name = tool_name_of(message, calls) or "unknown"
             by_tool[name] = by_tool.get(name, 0) + tokens
-            minified, compressed = _tool_savings(messages, index, content, ctx, calls)
-            waste["json_whitespace"] += minified
-            waste["oversized_tool_output"] += compressed
+            for output in outputs:
+                minified, compressed = _tool_savings(messages, index, output, ctx, calls)
+                waste["json_whitespace"] += minified
+                waste["oversized_tool_output"] += compressed
         if role in SYSTEM_ROLES and isinstance(content, str) and dynamic_values_in_prefix(content):
             waste["dynamic_prefix"] += tokens
     waste["beyond_window"] = max(total - ctx.budget, 0)

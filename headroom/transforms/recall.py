@@ -206,10 +206,11 @@ def apply(
             after = compressed[earlier]
             if role_of(before) != "tool" or before is after:
                 continue
-            original, shown = before.get("content"), after.get("content")
-            if not isinstance(original, str) or not isinstance(shown, str):
-                continue
-            parts = missing_parts(original, shown, terms)
+            parts = [
+                part
+                for original, shown in _compressed_texts(before, after)
+                for part in missing_parts(original, shown, terms)
+            ]
             if not parts:
                 continue
             unit = _recall_unit(before, parts, calls, index, earlier)
@@ -218,6 +219,27 @@ def apply(
             units += 1
             units_here += 1
     return out, TransformResult(NAME, -added, 2 * units, {"recalled_units": units})
+
+
+def _compressed_texts(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str]]:
+    """(original, as sent) for each text of a tool output that compression changed: the
+    content, or each text part of a content list."""
+    original, shown = before.get("content"), after.get("content")
+    if isinstance(original, str) and isinstance(shown, str):
+        return [(original, shown)]
+    if not isinstance(original, list) or not isinstance(shown, list):
+        return []
+    if len(original) != len(shown):
+        return []
+    return [
+        (a["text"], b["text"])
+        for a, b in zip(original, shown, strict=True)
+        if a is not b
+        and isinstance(a, dict)
+        and isinstance(b, dict)
+        and isinstance(a.get("text"), str)
+        and isinstance(b.get("text"), str)
+    ]
 
 
 def _recall_unit(

@@ -1,6 +1,7 @@
 """Tool output compression: the biggest waste in agent requests, removed safely.
 
-Only tool (and legacy function) messages with string content are touched. JSON is minified
+Only tool (and legacy function) messages are touched: their string content, or each text part
+of a content list (MCP tools and LangChain content blocks send those). JSON is minified
 losslessly first; above the profile's size threshold it is shrunk with every cut marked in the
 JSON itself, and ``<headroom:tool_digest sha256="...">`` (the digest of the original) is
 appended; an object repeated in the document is sent once, later copies referring to it.
@@ -166,13 +167,19 @@ def prepare(messages: list[Any], ctx: TransformContext) -> None:
     encoding = ctx.info.encoding
     jobs: list[tuple[tuple[str, str, tuple[str, ...], str], ToolProfile]] = []
     for i, message in enumerate(messages):
-        content = message.get("content") if role_of(message) in TOOL_ROLES else None
-        if not isinstance(content, str) or len(content) < 64:
+        texts = tool_texts(message.get("content")) if role_of(message) in TOOL_ROLES else []
+        texts = [text for text in texts if len(text) >= 64]
+        if not texts:
             continue
         profile, terms = settings(message, i, messages, calls, ctx, False)
-        key = (content, profile.model_dump_json(), terms, encoding)
-        if _has_work(content, profile) and _memo.get(key) is None and _candidates.get(key) is None:
-            jobs.append((key, profile))
+        for content in texts:
+            key = (content, profile.model_dump_json(), terms, encoding)
+            if (
+                _has_work(content, profile)
+                and _memo.get(key) is None
+                and _candidates.get(key) is None
+            ):
+                jobs.append((key, profile))
     if jobs:
         prefetch_message_counts(messages, encoding)
     for key, profile in jobs:
@@ -181,6 +188,24 @@ def prepare(messages: list[Any], ctx: TransformContext) -> None:
         _candidates.put(key, content if candidate is None else candidate)
         if candidate is not None:
             prefetch_count(candidate, encoding)
+
+
+def tool_texts(content: object) -> list[str]:
+    """The texts of a tool output that compression works on: the content itself, or the text
+    of each text part of a content list (other parts are left as they are)."""
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, list):
+        return [part["text"] for part in content if _is_text_part(part)]
+    return []
+
+
+def _is_text_part(part: object) -> bool:
+    return (
+        isinstance(part, Mapping)
+        and part.get("type") == "text"
+        and isinstance(part.get("text"), str)
+    )
 
 
 def _has_work(content: str, profile: ToolProfile) -> bool:
@@ -268,7 +293,7 @@ def apply(
     saved = changed = 0
     running = ctx.tool_tokens + REPLY_PRIMING_TOKENS
     for i, message in enumerate(messages):
-        if role_of(message) in TOOL_ROLES and isinstance(message.get("content"), str):
+        if role_of(message) in TOOL_ROLES and tool_texts(message.get("content")):
             new_message = _compress_message(
                 message, settings(message, i, messages, calls, ctx, False), ctx
             )
@@ -293,10 +318,33 @@ def _compress_message(
 ) -> dict[str, Any]:
     profile, terms = settings
     content = message["content"]
+    if isinstance(content, list):
+        return _compress_parts(message, content, profile, terms, ctx.info.encoding)
     new_content = _compress_memo(content, profile, terms, ctx.info.encoding)
     if new_content is content or new_content == content:
         return message
     return {**message, "content": new_content}
+
+
+def _compress_parts(
+    message: dict[str, Any],
+    parts: list[Any],
+    profile: ToolProfile,
+    terms: tuple[str, ...],
+    encoding: str,
+) -> dict[str, Any]:
+    """Each text part compressed on its own, every other part and key kept as it is."""
+    out: list[Any] = []
+    changed = False
+    for part in parts:
+        if _is_text_part(part):
+            text = part["text"]
+            new_text = _compress_memo(text, profile, terms, encoding)
+            if new_text is not text and new_text != text:
+                part = {**part, "text": new_text}
+                changed = True
+        out.append(part)
+    return {**message, "content": out} if changed else message
 
 
 def settings(
@@ -313,7 +361,6 @@ def settings(
     profile = ctx.options.profile_for(tool_name_of(message, calls))
     if harder:
         profile = profile.harder()
-    content = message.get("content")
-    if not isinstance(content, str) or not _has_work(content, profile):
+    if not any(_has_work(text, profile) for text in tool_texts(message.get("content"))):
         return profile, ()
     return profile, tool_question_terms(messages, index, calls)

@@ -133,9 +133,10 @@ def conversations(draw: st.DrawFn, max_turns: int = 4) -> list[dict[str, Any]]:
                 }
             )
             for call in calls:
-                messages.append(
-                    {"role": "tool", "tool_call_id": call["id"], "content": draw(tool_content)}
-                )
+                content: Any = draw(tool_content)
+                if draw(st.integers(0, 4)) == 0:  # as MCP tools send it: a list of text parts
+                    content = [{"type": "text", "text": content}]
+                messages.append({"role": "tool", "tool_call_id": call["id"], "content": content})
         if draw(st.booleans()):
             messages.append({"role": "assistant", "content": draw(prose)})
     return messages

@@ -102,6 +102,9 @@ def test_3_malformed_json_passes_through(
         },
         {"role": "tool", "tool_call_id": "call_bad", "content": broken},
     ]
+    as_parts = [{"type": "text", "text": broken}]
+    messages[-2]["tool_calls"].append({**messages[-2]["tool_calls"][0], "id": "call_bad_parts"})
+    messages.append({"role": "tool", "tool_call_id": "call_bad_parts", "content": as_parts})
     assert not is_json_document(parse_json(broken))
     plan = optimize(messages, cfg)
     if plan is None:
@@ -109,6 +112,8 @@ def test_3_malformed_json_passes_through(
     for message in plan.messages:
         if role_of(message) == "tool" and message.get("tool_call_id") == "call_bad":
             assert message["content"] == broken
+        if role_of(message) == "tool" and message.get("tool_call_id") == "call_bad_parts":
+            assert message["content"] == as_parts
 
 
 @given(conversations(), engine_settings)

@@ -499,3 +499,45 @@ def test_tool_waste_split_adds_up_to_what_compression_saves(indent: int | None, 
             minified = json.dumps(json.loads(original), separators=(",", ":"))
             exact = count_text(original) - count_text(minified)
             assert abs(whitespace - min(exact, plan.tokens_saved)) <= 0.05 * plan.tokens_before
+
+
+def test_text_parts_of_a_tool_output_are_compressed_each_on_its_own() -> None:
+    """MCP tools and LangChain content blocks send tool output as a list of text parts: each
+    JSON part is compressed as string content would be, the rest is kept as it is."""
+    big = json.dumps({"results": big_results()}, indent=2)
+    parts = [
+        {"type": "text", "text": big},
+        {"type": "text", "text": "{not json"},
+        {"type": "text", "text": "Showing page 1 of 4."},
+        {"type": "image_url", "image_url": {"url": "https://example.com/x.png"}},
+    ]
+    messages = tool_request("")
+    messages[-1] = {**messages[-1], "content": parts}
+    plan = Headroom().simulate(messages)
+    sent = plan.messages[-1]["content"]
+    assert sent[1:] == parts[1:] and all(a is b for a, b in zip(sent[1:], parts[1:], strict=True))
+    string_form = Headroom().simulate(tool_request(big))
+    assert sent[0] == {"type": "text", "text": compressed_tool(string_form)}
+    assert plan.tokens_saved > 10_000
+    audit = Headroom().simulate(messages, mode="audit")
+    assert audit.waste.by_tool == {"search": audit.waste.by_role["tool"]}
+    saved = audit.waste.by_category["json_whitespace"] + audit.waste.by_category[
+        "oversized_tool_output"
+    ]
+    assert saved == string_form.tokens_saved
+    again = Headroom().simulate(plan.messages)
+    assert again.messages[-1] is plan.messages[-1]  # idempotent
+
+
+def test_recall_reads_a_compressed_text_part() -> None:
+    catalogue = [{"TrackId": i, "Name": f"Track {i}", "Bytes": 1000 + i} for i in range(800)]
+    catalogue[555]["Name"] = "Back from Vacation"
+    messages = tool_request("", "Export the catalogue.", name="sql")
+    messages[-1] = {**messages[-1], "content": [{"type": "text", "text": json.dumps(catalogue)}]}
+    messages += [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "How big is the track Back from Vacation?"},
+    ]
+    plan = Headroom().simulate(messages)
+    assert "Back from Vacation" not in json.dumps(plan.messages[3]["content"])
+    assert plan.messages[-1]["role"] == "tool" and '"Bytes":1555' in plan.messages[-1]["content"]

@@ -118,6 +118,31 @@ def test_optimize_trims_the_exact_payload(
     assert record.prompt_tokens == reply.usage_metadata["input_tokens"] == record.tokens_after
 
 
+def test_optimize_compresses_tool_output_sent_as_content_blocks(
+    openai_server: OpenAIServer, openai_kwargs: dict[str, Any]
+) -> None:
+    """MCP tools come back as a list of text blocks; ChatOpenAI sends them as text parts,
+    and each part is compressed as string content would be."""
+    history = _history()
+    history[3] = ToolMessage(
+        [{"type": "text", "text": issues_payload()}, {"type": "text", "text": "page 1 of 1"}],
+        tool_call_id="call_1",
+    )
+    ChatOpenAI(**openai_kwargs).invoke(history)
+    plain = openai_server.chat_requests[0].json["messages"][3]["content"]
+    openai_server.reset()
+    llm = HeadroomChatOpenAI(**openai_kwargs, headroom_mode="optimize", store_url="memory://")
+    reply = llm.invoke(history)
+    sent = openai_server.chat_requests[0].json["messages"][3]["content"]
+    assert isinstance(plain, list) and isinstance(sent, list) and len(sent) == len(plain) == 2
+    assert sent[1] == plain[1]
+    assert len(sent[0]["text"]) < len(plain[0]["text"]) / 4
+    assert "pipeline crashed" in sent[0]["text"]
+    (record,) = llm.get_metrics()
+    assert record.tokens_saved > 0
+    assert record.prompt_tokens == reply.usage_metadata["input_tokens"] == record.tokens_after
+
+
 def test_per_call_options_are_never_sent(
     openai_server: OpenAIServer, openai_kwargs: dict[str, Any]
 ) -> None:
