@@ -35,7 +35,7 @@ from .conversation import (
     tool_names_by_call_id,
 )
 from .plan import WASTE_CATEGORIES, Waste
-from .tokens import count_text, estimate_tokens, message_tokens
+from .tokens import count_text, estimate_tokens
 from .transforms.base import TransformContext
 from .transforms.cache_alignment import dynamic_values_in_prefix
 from .transforms.json_compress import minified_json
@@ -87,7 +87,7 @@ def analyse(messages: list[Any], ctx: TransformContext, total: int) -> Waste:
     calls = tool_names_by_call_id(messages)
     seen: set[str] = set()
     for index, message in enumerate(messages):
-        tokens = message_tokens(message, ctx.info)
+        tokens = ctx.tokens_of(message)
         role = role_of(message) or "unknown"
         by_role[role] = by_role.get(role, 0) + tokens
         if not isinstance(message, dict):

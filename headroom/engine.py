@@ -123,7 +123,7 @@ class Headroom:
         info = self.model_info(model)
         ctx = TransformContext(info=info, options=options, tools=tool_list)
         self._guard(tool_output.NAME, lambda: tool_output.prepare(original, ctx))
-        tokens_before = messages_tokens(original, info) + ctx.tool_tokens
+        tokens_before = ctx.messages_tokens(original) + ctx.tool_tokens
         waste = self._guard("analysis", lambda: analysis.analyse(original, ctx, tokens_before))
         if waste is None:
             waste = analysis.empty_waste(tokens_before)
@@ -173,7 +173,7 @@ class Headroom:
         if window is not None:
             current, dropped = window.messages, window.dropped
             results.append(window.result)
-        tokens_after = messages_tokens(current, info) + ctx.tool_tokens
+        tokens_after = ctx.messages_tokens(current) + ctx.tool_tokens
         return self._make_plan(
             info,
             options,

@@ -21,7 +21,6 @@ from typing import Any
 
 from ..conversation import SYSTEM_ROLES, role_of
 from ..plan import TransformResult
-from ..tokens import message_tokens
 from .base import TransformContext
 from .dynamic_values import find_dynamic_values
 
@@ -152,7 +151,7 @@ def apply(messages: list[Any], ctx: TransformContext) -> tuple[list[Any], Transf
         if new_text == message["content"]:
             continue
         new_message = {**message, "content": new_text}
-        saved += message_tokens(message, ctx.info) - message_tokens(new_message, ctx.info)
+        saved += ctx.tokens_of(message) - ctx.tokens_of(new_message)
         moved_count += _moved_count(message["content"])
         out[i] = new_message
         changed += 1

@@ -24,7 +24,6 @@ from ..conversation import role_of, text_of, tool_names_by_call_id
 from ..options import ToolProfile
 from ..plan import TransformResult
 from ..questions import identifier_terms
-from ..tokens import message_tokens
 from .base import TransformContext
 from .json_compress import (
     Shrinker,
@@ -215,7 +214,7 @@ def apply(
                 continue
             unit = _recall_unit(before, parts, calls, index, earlier)
             out.extend(unit)
-            added += sum(message_tokens(m, ctx.info) for m in unit)
+            added += sum(map(ctx.tokens_of, unit))
             units += 1
             units_here += 1
     return out, TransformResult(NAME, -added, 2 * units, {"recalled_units": units})

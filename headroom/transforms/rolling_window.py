@@ -27,7 +27,7 @@ from typing import Any
 from ..conversation import SYSTEM_ROLES, protected_start, role_of, split_units
 from ..errors import HeadroomBudgetError
 from ..plan import TransformResult
-from ..tokens import message_tokens, messages_tokens
+from ..tokens import message_tokens
 from .base import TransformContext
 from .cache_alignment import WINDOW_MARKER_PREFIX
 from .tool_output import Harder
@@ -58,7 +58,7 @@ def marker_message(count: int, tokens: int) -> dict[str, str]:
 
 
 def total_tokens(messages: list[Any], ctx: TransformContext) -> int:
-    return messages_tokens(messages, ctx.info) + ctx.tool_tokens
+    return ctx.messages_tokens(messages) + ctx.tool_tokens
 
 
 def apply(
@@ -120,7 +120,7 @@ def _drop(messages: list[Any], ctx: TransformContext) -> tuple[list[Any], int, i
     candidates = _candidates(messages, lead, boundary)
     if not candidates:
         return messages, 0, 0
-    costs = [sum(message_tokens(messages[i], ctx.info) for i in group) for group in candidates]
+    costs = [sum(ctx.tokens_of(messages[i]) for i in group) for group in candidates]
     marker_allowance = message_tokens(marker_message(999_999, 99_999_999), ctx.info)
     need = total_tokens(messages, ctx) - ctx.budget + marker_allowance
     step = max(ctx.budget // STEPS_PER_BUDGET, 1)

@@ -34,7 +34,6 @@ from ..tokens import (
     REPLY_PRIMING_TOKENS,
     count_exceeds,
     count_text,
-    message_tokens,
     prefetch_count,
     prefetch_message_counts,
 )
@@ -165,29 +164,29 @@ def prepare(messages: list[Any], ctx: TransformContext) -> None:
     such work to overlap is left to be counted inline (handing a text over costs more)."""
     calls = tool_names_by_call_id(messages)
     encoding = ctx.info.encoding
-    jobs: list[tuple[tuple[str, str, tuple[str, ...], str], ToolProfile]] = []
+    pending: list[tuple[int, dict[str, Any], list[str]]] = []
     for i, message in enumerate(messages):
         texts = tool_texts(message.get("content")) if role_of(message) in TOOL_ROLES else []
-        texts = [text for text in texts if len(text) >= 64]
         if not texts:
             continue
+        profile = _profile(message, calls, ctx, False)
+        work = [text for text in texts if len(text) >= 64 and _has_work(text, profile)]
+        if work:
+            pending.append((i, message, work))
+    if not pending:
+        return
+    # Counting starts before anything is parsed: finding the question terms may parse.
+    prefetch_message_counts(messages, encoding)
+    for i, message, work in pending:
         profile, terms = settings(message, i, messages, calls, ctx, False)
-        for content in texts:
+        for content in work:
             key = (content, profile.model_dump_json(), terms, encoding)
-            if (
-                _has_work(content, profile)
-                and _memo.get(key) is None
-                and _candidates.get(key) is None
-            ):
-                jobs.append((key, profile))
-    if jobs:
-        prefetch_message_counts(messages, encoding)
-    for key, profile in jobs:
-        content, _, terms, _ = key
-        candidate = _candidate(content, profile, terms, encoding)
-        _candidates.put(key, content if candidate is None else candidate)
-        if candidate is not None:
-            prefetch_count(candidate, encoding)
+            if _memo.get(key) is not None or _candidates.get(key) is not None:
+                continue
+            candidate = _candidate(content, profile, terms, encoding)
+            _candidates.put(key, content if candidate is None else candidate)
+            if candidate is not None:
+                prefetch_count(candidate, encoding)
 
 
 def tool_texts(content: object) -> list[str]:
@@ -297,17 +296,15 @@ def apply(
             new_message = _compress_message(
                 message, settings(message, i, messages, calls, ctx, False), ctx
             )
-            if harder is not None and harder.applies(
-                running, message_tokens(new_message, ctx.info)
-            ):
+            if harder is not None and harder.applies(running, ctx.tokens_of(new_message)):
                 new_message = _compress_message(
                     message, settings(message, i, messages, calls, ctx, True), ctx
                 )
             if new_message is not message:
-                saved += message_tokens(message, ctx.info) - message_tokens(new_message, ctx.info)
+                saved += ctx.tokens_of(message) - ctx.tokens_of(new_message)
                 out[i] = new_message
                 changed += 1
-        running += message_tokens(out[i], ctx.info)
+        running += ctx.tokens_of(out[i])
     return out, TransformResult(NAME, saved, changed)
 
 
@@ -358,9 +355,24 @@ def settings(
     """The profile and question terms one tool output is compressed under. Output with
     nothing to compress (plain text the profile leaves alone) needs no terms: finding them
     reads the user's words and every call's arguments."""
-    profile = ctx.options.profile_for(tool_name_of(message, calls))
-    if harder:
-        profile = profile.harder()
-    if not any(_has_work(text, profile) for text in tool_texts(message.get("content"))):
+    profile = _profile(message, calls, ctx, harder)
+    if not any(_needs_terms(text, profile) for text in tool_texts(message.get("content"))):
         return profile, ()
     return profile, tool_question_terms(messages, index, calls)
+
+
+def _profile(
+    message: dict[str, Any], calls: dict[str, tuple[str, str]], ctx: TransformContext, harder: bool
+) -> ToolProfile:
+    profile = ctx.options.profile_for(tool_name_of(message, calls))
+    return profile.harder() if harder else profile
+
+
+def _needs_terms(text: str, profile: ToolProfile) -> bool:
+    """Whether compressing ``text`` can keep anything for the question: JSON that parses
+    (text that only opens like JSON is left as it is), or text the profile shortens."""
+    if len(text) < 64 or DIGEST_TAG in text:
+        return False
+    if looks_like_json(text):
+        return is_json_document(parse_json(text))
+    return profile.text_lines
