@@ -118,6 +118,19 @@ def simulate(
         _out().print(f"Wrote the {plan.mode}d request to {out}")
 
 
+def _notes(details: dict[str, Any]) -> Text:
+    """A transform's details in a line: ``left as is: 1 plain text, 2 malformed json``."""
+    notes = []
+    for key, value in details.items():
+        label = key.replace("_", " ")
+        if isinstance(value, dict):
+            inner = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in value.items())
+            notes.append(f"{label}: {inner}")
+        elif value:
+            notes.append(f"{label}: {value}")
+    return printable("; ".join(notes))
+
+
 def _profiles_option(value: str | None) -> Any:
     if value is None:
         return None
@@ -170,11 +183,14 @@ def _print_plan(plan: Plan, console: Console) -> None:
 
     if plan.transforms:
         transforms = Table(title="Transforms")
-        transforms.add_column("transform")
-        transforms.add_column("tokens saved", justify="right")
-        transforms.add_column("messages changed", justify="right")
+        transforms.add_column("transform", no_wrap=True)
+        transforms.add_column("tokens saved", justify="right", no_wrap=True)
+        transforms.add_column("messages changed", justify="right", no_wrap=True)
+        transforms.add_column("notes")
         for t in plan.transforms:
-            transforms.add_row(t.name, f"{t.tokens_saved:,}", f"{t.messages_changed:,}")
+            transforms.add_row(
+                t.name, f"{t.tokens_saved:,}", f"{t.messages_changed:,}", _notes(t.details)
+            )
         console.print(transforms)
 
     waste = Table(title=f"Waste (Context MRI): {plan.waste.waste_tokens:,} tokens")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -290,22 +290,43 @@ def apply(
     calls = tool_names_by_call_id(messages)
     out = list(messages)
     saved = changed = 0
+    left: Counter[str] = Counter()
     running = ctx.tool_tokens + REPLY_PRIMING_TOKENS
     for i, message in enumerate(messages):
         if role_of(message) in TOOL_ROLES and tool_texts(message.get("content")):
-            new_message = _compress_message(
-                message, settings(message, i, messages, calls, ctx, False), ctx
-            )
+            chosen = settings(message, i, messages, calls, ctx, False)
+            new_message = _compress_message(message, chosen, ctx)
             if harder is not None and harder.applies(running, ctx.tokens_of(new_message)):
-                new_message = _compress_message(
-                    message, settings(message, i, messages, calls, ctx, True), ctx
-                )
+                chosen = settings(message, i, messages, calls, ctx, True)
+                new_message = _compress_message(message, chosen, ctx)
             if new_message is not message:
                 saved += ctx.tokens_of(message) - ctx.tokens_of(new_message)
                 out[i] = new_message
                 changed += 1
+            else:
+                left.update(_why_left(message, chosen[0]))
         running += ctx.tokens_of(out[i])
-    return out, TransformResult(NAME, saved, changed)
+    details = {"left_as_is": dict(sorted(left.items()))} if left else {}
+    return out, TransformResult(NAME, saved, changed, details)
+
+
+def _why_left(message: dict[str, Any], profile: ToolProfile) -> list[str]:
+    """Why each text of an unchanged tool output was left as it is (short ones aside), so
+    a plan can say why an output it was expected to shrink went out whole."""
+    reasons = []
+    for text in tool_texts(message.get("content")):
+        if len(text) < 64:
+            continue
+        if DIGEST_TAG in text:
+            reasons.append("already_compressed")
+        elif looks_like_json(text):
+            malformed = not is_json_document(parse_json(text))
+            reasons.append("malformed_json" if malformed else "not_smaller")
+        elif not profile.text_lines:
+            reasons.append("plain_text")
+        else:
+            reasons.append("not_smaller")
+    return reasons
 
 
 def _compress_message(

@@ -50,8 +50,9 @@ def test_simulate_names_plain_text_left_alone_and_takes_tool_profiles(tmp_path: 
         ],
     }
     path = write(tmp_path, "logs.json", json.dumps(body))
-    plain = runner.invoke(app, ["simulate", path])
+    plain = runner.invoke(app, ["simulate", path], env={"COLUMNS": "200"})
     assert plain.exit_code == 0, plain.output
+    assert "left as is: 1 plain text" in plain.stdout
     hint = "try --tool-profiles '{\"tail_log\": {\"text_lines\": true}}'"
     assert hint in " ".join(plain.stdout.split())
     opted = runner.invoke(

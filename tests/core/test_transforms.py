@@ -541,3 +541,28 @@ def test_recall_reads_a_compressed_text_part() -> None:
     plan = Headroom().simulate(messages)
     assert "Back from Vacation" not in json.dumps(plan.messages[3]["content"])
     assert plan.messages[-1]["role"] == "tool" and '"Bytes":1555' in plan.messages[-1]["content"]
+
+
+def test_the_plan_says_why_tool_output_went_out_whole() -> None:
+    log = "\n".join(f"line {i} INFO all good" for i in range(50))
+    compressed = compressed_tool(Headroom().simulate(tool_request(json.dumps(big_results()))))
+    minified = json.dumps(big_results(3), separators=(",", ":"))
+    outputs = [log, minified[:-9], compressed, minified, "tiny"]
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "What happened?"}]
+    for i, output in enumerate(outputs):
+        call = {"id": f"c{i}", "type": "function", "function": {"name": "t", "arguments": "{}"}}
+        messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        messages.append({"role": "tool", "tool_call_id": f"c{i}", "content": output})
+    (result,) = [t for t in Headroom().simulate(messages).transforms if t.name.startswith("tool")]
+    assert result.messages_changed == 0
+    assert result.details == {
+        "left_as_is": {
+            "already_compressed": 1,
+            "malformed_json": 1,
+            "not_smaller": 1,
+            "plain_text": 1,
+        }
+    }
+    opted = Headroom().simulate(messages, tool_profiles={"t": {"text_lines": True}})
+    (result,) = [t for t in opted.transforms if t.name.startswith("tool")]
+    assert "plain_text" not in result.details["left_as_is"]
