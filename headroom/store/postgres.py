@@ -64,8 +64,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     (
         f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS source TEXT NOT NULL DEFAULT 'openai'",
-        f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS stable_prefix_hash TEXT NOT NULL "
-        "DEFAULT ''",
+        f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS stable_prefix_hash TEXT NOT NULL DEFAULT ''",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_model_timestamp ON {TABLE} (model, timestamp)",
     ),
 )
