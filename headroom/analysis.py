@@ -34,6 +34,7 @@ from .conversation import (
     tool_name_of,
     tool_names_by_call_id,
 )
+from .options import ToolProfile
 from .plan import WASTE_CATEGORIES, Waste
 from .tokens import count_text, estimate_tokens
 from .transforms.base import TransformContext
@@ -101,12 +102,12 @@ def analyse(messages: list[Any], ctx: TransformContext, total: int) -> Waste:
             seen.add(text)
         if text:
             waste["blobs"] += _blob_tokens(text, encoding)
-        outputs = tool_texts(content) if role in TOOL_ROLES else []
-        if outputs:
+        if role in TOOL_ROLES and isinstance(content, (str, list)):
             name = tool_name_of(message, calls) or "unknown"
             by_tool[name] = by_tool.get(name, 0) + tokens
-            for output in outputs:
-                minified, compressed = _tool_savings(messages, index, output, ctx, calls)
+            profile, terms = settings(message, index, messages, calls, ctx, False)
+            for output in tool_texts(content, profile):
+                minified, compressed = _tool_savings(output, profile, terms, ctx)
                 waste["json_whitespace"] += minified
                 waste["oversized_tool_output"] += compressed
         if role in SYSTEM_ROLES and isinstance(content, str) and dynamic_values_in_prefix(content):
@@ -116,17 +117,12 @@ def analyse(messages: list[Any], ctx: TransformContext, total: int) -> Waste:
 
 
 def _tool_savings(
-    messages: list[Any],
-    index: int,
-    content: str,
-    ctx: TransformContext,
-    calls: dict[str, tuple[str, str]],
+    content: str, profile: ToolProfile, terms: tuple[str, ...], ctx: TransformContext
 ) -> tuple[int, int]:
     """(tokens minifying would save, further tokens compressing would save): their sum is
     exactly what compression saves; the split between them is estimated (module docstring)."""
     encoding = ctx.info.encoding
     original = count_text(content, encoding)
-    profile, terms = settings(messages[index], index, messages, calls, ctx, False)
     shown = compress_with_terms(content, profile, terms, encoding)
     saved = max(original - count_text(shown, encoding), 0)
     if not saved:

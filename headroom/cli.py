@@ -30,7 +30,7 @@ from .report_data import WASTE_LABELS
 from .report_time import parse_time
 from .store import MetricsStore, open_store
 from .store.urls import redact_url
-from .transforms.tool_output import plain_text_tools
+from .transforms.tool_output import plain_text_tools, text_part_tools
 
 app = typer.Typer(
     name="headroom",
@@ -141,19 +141,24 @@ def _profiles_option(value: str | None) -> Any:
 
 
 def _print_text_hint(messages: list[Any], options: EngineOptions, console: Console) -> None:
-    """Say which tools' plain-text output was left alone, and how to opt it in: a request
-    full of logs otherwise looks like one Headroom cannot help."""
-    left = [name for name in plain_text_tools(messages) if not options.profile_for(name).text_lines]
-    if not left:
-        return
-    profiles = json.dumps({name: {"text_lines": True} for name in left})
-    console.print(
-        printable(
-            f"Plain-text output of {', '.join(left)} is left as it is unless a profile opts it "
-            f"into line shortening (errors, warnings and the lines the question names are "
-            f"kept): try --tool-profiles '{profiles}'"
-        )
+    """Say which tools' output was left alone because only a profile opts it in (plain text,
+    content-part lists), and how: a request full of logs otherwise looks like one Headroom
+    cannot help."""
+    kinds = (
+        (plain_text_tools, "text_lines", "Plain-text output", "into line shortening"),
+        (text_part_tools, "text_parts", "Output sent as a list of text parts", "in"),
     )
+    for find, option, what, into in kinds:
+        left = [name for name in find(messages) if not getattr(options.profile_for(name), option)]
+        if not left:
+            continue
+        profiles = json.dumps({name: {option: True} for name in left})
+        console.print(
+            printable(
+                f"{what} of {', '.join(left)} is left as it is unless a profile opts it {into}:"
+                f" try --tool-profiles '{profiles}'"
+            )
+        )
 
 
 def printable(text: str) -> Text:

@@ -39,6 +39,12 @@ class ToolProfile(BaseModel):
         300, ge=0, description="outputs smaller than this are only minified, never shortened"
     )
     text_lines: bool = Field(False, description="opt plain-text output into line shortening")
+    text_parts: bool = Field(
+        False,
+        description="opt tool output sent as a list of content parts (MCP tools, LangChain"
+        " content blocks) into compression, each text part on its own; off by default, since"
+        " non-string tool content passes through unchanged",
+    )
     max_lines: int = Field(60, ge=2, description="head and tail lines kept of long text")
     keep_signals: bool = Field(
         True, description="keep array items and lines with errors, outliers or question terms"
@@ -79,6 +85,7 @@ class ToolProfile(BaseModel):
                 "max_string_length": min(self.max_string_length, 400),
                 "min_tokens": min(self.min_tokens, 200),
                 "text_lines": True,
+                "text_parts": True,
                 "max_lines": min(self.max_lines, 40),
                 "keep_ties": False,
             }

@@ -103,22 +103,36 @@ def _measured_profile(tool: ToolRow, measure: MeasuredProfile) -> list[Recommend
     ]
 
 
+_OPT_IN = {
+    "text_lines": (
+        "plain-text output into line shortening",
+        "leaves plain text as it is. Every error and warning line and the lines the question "
+        "names are kept, with a count of the lines left out.",
+    ),
+    "text_parts": (
+        "output sent as text parts into compression",
+        "leaves a list of content parts as it is. Each text part is compressed like string "
+        "output: errors, outliers and the items the question names are kept.",
+    ),
+}
+
+
 def _text_profile(measure: MeasuredProfile) -> list[Recommendation]:
-    """Plain-text output is left alone unless a profile opts it in: say what opting in saves."""
-    if measure.extra_tokens < MIN_TOOL_TOKENS:
+    """Output only a profile opts in (plain text, content-part lists) is left alone by the
+    built-in profile: say what opting in saves."""
+    if measure.extra_tokens < MIN_TOOL_TOKENS or measure.option not in _OPT_IN:
         return []
+    what, why = _OPT_IN[measure.option]
     profile = json.dumps({measure.tool: measure.settings}, ensure_ascii=False)
     return [
         Recommendation(
             kind="tool_profile",
-            title=f"Opt tool {measure.tool}'s plain-text output into line shortening",
+            title=f"Opt tool {measure.tool}'s {what}",
             action=f"headroom_tool_profiles={profile}",
             detail=(
                 f"Measured on {measure.requests} stored requests with its output: optimize mode "
                 f"with this profile sends {measure.extra_tokens:,} fewer tokens than with the "
-                f"built-in profile, which leaves plain text as it is. Every error and warning "
-                "line and the lines the question names are kept, with a count of the lines "
-                "left out."
+                f"built-in profile, which {why}"
             ),
             tokens=measure.extra_tokens,
         )

@@ -1,7 +1,8 @@
 """Tool output compression: the biggest waste in agent requests, removed safely.
 
-Only tool (and legacy function) messages are touched: their string content, or each text part
-of a content list (MCP tools and LangChain content blocks send those). JSON is minified
+Only tool (and legacy function) messages are touched: their string content, or, where a
+profile opts in (``text_parts``), each text part of a content list (MCP tools and LangChain
+content blocks send those). JSON is minified
 losslessly first; above the profile's size threshold it is shrunk with every cut marked in the
 JSON itself, and ``<headroom:tool_digest sha256="...">`` (the digest of the original) is
 appended; an object repeated in the document is sent once, later copies referring to it.
@@ -166,10 +167,10 @@ def prepare(messages: list[Any], ctx: TransformContext) -> None:
     encoding = ctx.info.encoding
     pending: list[tuple[int, dict[str, Any], list[str]]] = []
     for i, message in enumerate(messages):
-        texts = tool_texts(message.get("content")) if role_of(message) in TOOL_ROLES else []
-        if not texts:
+        if role_of(message) not in TOOL_ROLES:
             continue
         profile = _profile(message, calls, ctx, False)
+        texts = tool_texts(message.get("content"), profile)
         work = [text for text in texts if len(text) >= 64 and _has_work(text, profile)]
         if work:
             pending.append((i, message, work))
@@ -189,14 +190,21 @@ def prepare(messages: list[Any], ctx: TransformContext) -> None:
                 prefetch_count(candidate, encoding)
 
 
-def tool_texts(content: object) -> list[str]:
-    """The texts of a tool output that compression works on: the content itself, or the text
-    of each text part of a content list (other parts are left as they are)."""
+def tool_texts(content: object, profile: ToolProfile) -> list[str]:
+    """The texts of a tool output that compression works on: the content itself, or, if the
+    profile opts in, the text of each text part of a content list."""
     if isinstance(content, str):
         return [content]
-    if isinstance(content, list):
+    if isinstance(content, list) and profile.text_parts:
         return [part["text"] for part in content if _is_text_part(part)]
     return []
+
+
+def text_parts_of(content: object) -> list[str]:
+    """The text parts of a content list (none for anything else)."""
+    if not isinstance(content, list):
+        return []
+    return [part["text"] for part in content if _is_text_part(part)]
 
 
 def _is_text_part(part: object) -> bool:
@@ -233,6 +241,21 @@ def plain_text_tools(messages: Sequence[Any]) -> list[str]:
             and not looks_like_json(content)
             and DIGEST_TAG not in content
         ):
+            found[name] = None
+    return list(found)
+
+
+def text_part_tools(messages: Sequence[Any]) -> list[str]:
+    """Names of the tools whose output in ``messages`` includes a content list with a long
+    text part, which only a ``text_parts`` profile compresses; in order of first sight."""
+    calls = tool_names_by_call_id(messages)
+    found: dict[str, None] = {}
+    for message in messages:
+        if not isinstance(message, Mapping) or role_of(message) not in TOOL_ROLES:
+            continue
+        name = tool_name_of(message, calls)
+        parts = text_parts_of(message.get("content"))
+        if name and any(len(text) >= PLAIN_TEXT_MIN_CHARS for text in parts):
             found[name] = None
     return list(found)
 
@@ -293,7 +316,7 @@ def apply(
     left: Counter[str] = Counter()
     running = ctx.tool_tokens + REPLY_PRIMING_TOKENS
     for i, message in enumerate(messages):
-        if role_of(message) in TOOL_ROLES and tool_texts(message.get("content")):
+        if role_of(message) in TOOL_ROLES and isinstance(message.get("content"), (str, list)):
             chosen = settings(message, i, messages, calls, ctx, False)
             new_message = _compress_message(message, chosen, ctx)
             if harder is not None and harder.applies(running, ctx.tokens_of(new_message)):
@@ -313,8 +336,12 @@ def apply(
 def _why_left(message: dict[str, Any], profile: ToolProfile) -> list[str]:
     """Why each text of an unchanged tool output was left as it is (short ones aside), so
     a plan can say why an output it was expected to shrink went out whole."""
+    content = message.get("content")
+    if isinstance(content, list) and not profile.text_parts:
+        long_parts = any(len(text) >= 64 for text in text_parts_of(content))
+        return ["text_parts"] if long_parts else []
     reasons = []
-    for text in tool_texts(message.get("content")):
+    for text in tool_texts(content, profile):
         if len(text) < 64:
             continue
         if DIGEST_TAG in text:
@@ -337,6 +364,8 @@ def _compress_message(
     profile, terms = settings
     content = message["content"]
     if isinstance(content, list):
+        if not profile.text_parts:
+            return message
         return _compress_parts(message, content, profile, terms, ctx.info.encoding)
     new_content = _compress_memo(content, profile, terms, ctx.info.encoding)
     if new_content is content or new_content == content:
@@ -377,7 +406,8 @@ def settings(
     nothing to compress (plain text the profile leaves alone) needs no terms: finding them
     reads the user's words and every call's arguments."""
     profile = _profile(message, calls, ctx, harder)
-    if not any(_needs_terms(text, profile) for text in tool_texts(message.get("content"))):
+    texts = tool_texts(message.get("content"), profile)
+    if not any(_needs_terms(text, profile) for text in texts):
         return profile, ()
     return profile, tool_question_terms(messages, index, calls)
 

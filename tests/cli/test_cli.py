@@ -66,6 +66,11 @@ def test_simulate_names_plain_text_left_alone_and_takes_tool_profiles(tmp_path: 
     assert expected.tokens_saved > 1000
     json_tools = runner.invoke(app, ["simulate", str(SESSION)])
     assert "text_lines" not in json_tools.stdout
+    body["messages"][2]["content"] = [{"type": "text", "text": log}]
+    parts = runner.invoke(app, ["simulate", write(tmp_path, "parts.json", json.dumps(body))])
+    assert "try --tool-profiles '{\"tail_log\": {\"text_parts\": true}}'" in " ".join(
+        parts.stdout.split()
+    )
 
 
 def test_simulate_json_is_the_plan() -> None:

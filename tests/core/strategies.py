@@ -147,5 +147,6 @@ engine_settings = st.fixed_dictionaries(
         "window": st.sampled_from([2_000, 6_000, 20_000, 128_000]),
         "output_buffer_tokens": st.sampled_from([0, 200, 1000]),
         "keep_turns": st.integers(0, 3),
+        "tool_profiles": st.sampled_from([None, {"*": {"text_parts": True}}]),
     }
 )

@@ -33,6 +33,7 @@ def optimize(messages: list[Any], cfg: dict[str, Any]) -> Plan | None:
             model=MODEL,
             output_buffer_tokens=cfg["output_buffer_tokens"],
             keep_turns=cfg["keep_turns"],
+            tool_profiles=cfg.get("tool_profiles"),
         )
     except HeadroomBudgetError:
         return None

@@ -502,8 +502,10 @@ def test_tool_waste_split_adds_up_to_what_compression_saves(indent: int | None, 
 
 
 def test_text_parts_of_a_tool_output_are_compressed_each_on_its_own() -> None:
-    """MCP tools and LangChain content blocks send tool output as a list of text parts: each
-    JSON part is compressed as string content would be, the rest is kept as it is."""
+    """MCP tools and LangChain content blocks send tool output as a list of text parts. By
+    default it passes through unchanged (non-string tool content); a profile with
+    ``text_parts`` compresses each JSON part as string content, the rest is kept as it is."""
+    opted = {"*": {"text_parts": True}}
     big = json.dumps({"results": big_results()}, indent=2)
     parts = [
         {"type": "text", "text": big},
@@ -513,19 +515,25 @@ def test_text_parts_of_a_tool_output_are_compressed_each_on_its_own() -> None:
     ]
     messages = tool_request("")
     messages[-1] = {**messages[-1], "content": parts}
-    plan = Headroom().simulate(messages)
+    default = Headroom().simulate(messages)
+    assert default.messages[-1] is messages[-1]
+    (result,) = [t for t in default.transforms if t.name.startswith("tool")]
+    assert result.details == {"left_as_is": {"text_parts": 1}}
+    audit_default = Headroom().simulate(messages, mode="audit")
+    assert audit_default.waste.by_category["oversized_tool_output"] == 0
+    plan = Headroom().simulate(messages, tool_profiles=opted)
     sent = plan.messages[-1]["content"]
     assert sent[1:] == parts[1:] and all(a is b for a, b in zip(sent[1:], parts[1:], strict=True))
     string_form = Headroom().simulate(tool_request(big))
     assert sent[0] == {"type": "text", "text": compressed_tool(string_form)}
     assert plan.tokens_saved > 10_000
-    audit = Headroom().simulate(messages, mode="audit")
+    audit = Headroom().simulate(messages, mode="audit", tool_profiles=opted)
     assert audit.waste.by_tool == {"search": audit.waste.by_role["tool"]}
     saved = audit.waste.by_category["json_whitespace"] + audit.waste.by_category[
         "oversized_tool_output"
     ]
     assert saved == string_form.tokens_saved
-    again = Headroom().simulate(plan.messages)
+    again = Headroom().simulate(plan.messages, tool_profiles=opted)
     assert again.messages[-1] is plan.messages[-1]  # idempotent
 
 
@@ -538,7 +546,7 @@ def test_recall_reads_a_compressed_text_part() -> None:
         {"role": "assistant", "content": "Done."},
         {"role": "user", "content": "How big is the track Back from Vacation?"},
     ]
-    plan = Headroom().simulate(messages)
+    plan = Headroom().simulate(messages, tool_profiles={"sql": {"text_parts": True}})
     assert "Back from Vacation" not in json.dumps(plan.messages[3]["content"])
     assert plan.messages[-1]["role"] == "tool" and '"Bytes":1555' in plan.messages[-1]["content"]
 

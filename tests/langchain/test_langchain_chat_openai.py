@@ -121,8 +121,8 @@ def test_optimize_trims_the_exact_payload(
 def test_optimize_compresses_tool_output_sent_as_content_blocks(
     openai_server: OpenAIServer, openai_kwargs: dict[str, Any]
 ) -> None:
-    """MCP tools come back as a list of text blocks; ChatOpenAI sends them as text parts,
-    and each part is compressed as string content would be."""
+    """MCP tools come back as a list of text blocks; ChatOpenAI sends them as text parts.
+    With ``text_parts`` opted in, each part is compressed as string content would be."""
     history = _history()
     history[3] = ToolMessage(
         [{"type": "text", "text": issues_payload()}, {"type": "text", "text": "page 1 of 1"}],
@@ -131,7 +131,12 @@ def test_optimize_compresses_tool_output_sent_as_content_blocks(
     ChatOpenAI(**openai_kwargs).invoke(history)
     plain = openai_server.chat_requests[0].json["messages"][3]["content"]
     openai_server.reset()
-    llm = HeadroomChatOpenAI(**openai_kwargs, headroom_mode="optimize", store_url="memory://")
+    llm = HeadroomChatOpenAI(
+        **openai_kwargs,
+        headroom_mode="optimize",
+        tool_profiles={"search_issues": {"text_parts": True}},
+        store_url="memory://",
+    )
     reply = llm.invoke(history)
     sent = openai_server.chat_requests[0].json["messages"][3]["content"]
     assert isinstance(plain, list) and isinstance(sent, list) and len(sent) == len(plain) == 2

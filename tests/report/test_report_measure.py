@@ -129,3 +129,21 @@ def test_short_or_unstored_text_is_not_measured() -> None:
     unstored = _stored(_log_request(3))
     unstored.content = None
     assert measure_text_profiles([unstored]) == {}
+
+
+def test_output_sent_as_text_parts_is_measured_with_text_parts() -> None:
+    rows = [{"id": i, "status": "ok", "latency_ms": 20 + i % 9} for i in range(400)]
+    body = _log_request(4)
+    body["messages"][2]["content"] = [  # type: ignore[index]
+        {"type": "text", "text": json.dumps({"rows": rows}, indent=2)}
+    ]
+    records = [_stored(body)]
+    measured = measure_text_profiles(records)
+    assert set(measured) == {"tail_logs"}
+    parts = measured["tail_logs"]
+    assert parts.settings == {"text_parts": True} and parts.extra_tokens > 5_000
+    (advice,) = [
+        r for r in recommend(build_report_data(records), None, measured) if "tail_logs" in r.title
+    ]
+    assert advice.title == "Opt tool tail_logs's output sent as text parts into compression"
+    assert advice.action == 'headroom_tool_profiles={"tail_logs": {"text_parts": true}}'
