@@ -165,29 +165,28 @@ def prepare(messages: list[Any], ctx: TransformContext) -> None:
     such work to overlap is left to be counted inline (handing a text over costs more)."""
     calls = tool_names_by_call_id(messages)
     encoding = ctx.info.encoding
-    pending: list[tuple[int, dict[str, Any], list[str]]] = []
+    jobs: list[tuple[tuple[str, str, tuple[str, ...], str], ToolProfile]] = []
     for i, message in enumerate(messages):
         if role_of(message) not in TOOL_ROLES:
             continue
         profile = _profile(message, calls, ctx, False)
         texts = tool_texts(message.get("content"), profile)
         work = [text for text in texts if len(text) >= 64 and _has_work(text, profile)]
-        if work:
-            pending.append((i, message, work))
-    if not pending:
-        return
-    # Counting starts before anything is parsed: finding the question terms may parse.
-    prefetch_message_counts(messages, encoding)
-    for i, message, work in pending:
+        if not work:
+            continue
         profile, terms = settings(message, i, messages, calls, ctx, False)
         for content in work:
             key = (content, profile.model_dump_json(), terms, encoding)
-            if _memo.get(key) is not None or _candidates.get(key) is not None:
-                continue
-            candidate = _candidate(content, profile, terms, encoding)
-            _candidates.put(key, content if candidate is None else candidate)
-            if candidate is not None:
-                prefetch_count(candidate, encoding)
+            if _memo.get(key) is None and _candidates.get(key) is None:
+                jobs.append((key, profile))
+    if jobs:
+        prefetch_message_counts(messages, encoding)
+    for key, profile in jobs:
+        content, _, terms, _ = key
+        candidate = _candidate(content, profile, terms, encoding)
+        _candidates.put(key, content if candidate is None else candidate)
+        if candidate is not None:
+            prefetch_count(candidate, encoding)
 
 
 def tool_texts(content: object, profile: ToolProfile) -> list[str]:
@@ -218,7 +217,7 @@ def _is_text_part(part: object) -> bool:
 def _has_work(content: str, profile: ToolProfile) -> bool:
     """Whether compressing ``content`` does more than look at it: JSON to parse and shrink,
     or text the profile opts into line shortening."""
-    return DIGEST_TAG not in content and (looks_like_json(content) or profile.text_lines)
+    return (looks_like_json(content) or profile.text_lines) and DIGEST_TAG not in content
 
 
 PLAIN_TEXT_MIN_CHARS = 2000  # shorter plain text is not worth a line-shortening profile
@@ -344,7 +343,7 @@ def _why_left(message: dict[str, Any], profile: ToolProfile) -> list[str]:
     for text in tool_texts(content, profile):
         if len(text) < 64:
             continue
-        if DIGEST_TAG in text:
+        if split_digest(text)[1]:
             reasons.append("already_compressed")
         elif looks_like_json(text):
             malformed = not is_json_document(parse_json(text))
@@ -422,8 +421,16 @@ def _profile(
 def _needs_terms(text: str, profile: ToolProfile) -> bool:
     """Whether compressing ``text`` can keep anything for the question: JSON that parses
     (text that only opens like JSON is left as it is), or text the profile shortens."""
-    if len(text) < 64 or DIGEST_TAG in text:
+    if len(text) < 64:
         return False
     if looks_like_json(text):
-        return is_json_document(parse_json(text))
-    return profile.text_lines
+        # Parsing settles it (Headroom's own output never parses). A long text is taken as
+        # JSON unparsed: this runs before its count starts, and a wrong guess only costs the
+        # terms, which are memoised.
+        return len(text) > _PARSE_TO_DECIDE_MAX or is_json_document(parse_json(text))
+    return profile.text_lines and DIGEST_TAG not in text
+
+
+_PARSE_TO_DECIDE_MAX = (
+    16_000  # like tokens.PREFETCH_MIN_CHARS: longer texts count in the background
+)
