@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ..plan import Plan
 from ._call import Call, Session, reply_of, split_options
@@ -59,13 +60,7 @@ class Completions(_Proxy):
     def stream(self, **kwargs: Any) -> HeadroomStreamManager:
         """The SDK's stream helper (``with ... as stream``: events, ``get_final_completion``),
         audited or optimized like ``create`` and recorded once when the block ends."""
-        call = _streaming_call(self._session, kwargs)
-        try:
-            manager = self._wrapped.stream(**call.send)
-        except BaseException as exc:
-            call.finish(error=exc)
-            raise
-        return HeadroomStreamManager(manager, call)
+        return _stream_helper(self._session, self._wrapped, kwargs, HeadroomStreamManager)
 
     def _run(self, method: Any, kwargs: dict[str, Any]) -> Any:
         call = Call(self._session, kwargs)
@@ -92,13 +87,7 @@ class AsyncCompletions(_Proxy):
     def stream(self, **kwargs: Any) -> AsyncHeadroomStreamManager:
         """The SDK's stream helper (``async with ... as stream``), audited or optimized like
         ``create`` and recorded once when the block ends."""
-        call = _streaming_call(self._session, kwargs)
-        try:
-            manager = self._wrapped.stream(**call.send)
-        except BaseException as exc:
-            call.finish(error=exc)
-            raise
-        return AsyncHeadroomStreamManager(manager, call)
+        return _stream_helper(self._session, self._wrapped, kwargs, AsyncHeadroomStreamManager)
 
     async def _run(self, method: Any, kwargs: dict[str, Any]) -> Any:
         call = Call(self._session, kwargs)
@@ -112,10 +101,24 @@ class AsyncCompletions(_Proxy):
         return _finished(call, response, self._session.store_content)
 
 
-def _streaming_call(session: Session, kwargs: dict[str, Any]) -> Call:
+_Manager = TypeVar("_Manager", HeadroomStreamManager, AsyncHeadroomStreamManager)
+
+
+def _stream_helper(
+    session: Session,
+    completions: Any,
+    kwargs: dict[str, Any],
+    wrap: Callable[[Any, Call], _Manager],
+) -> _Manager:
+    """The SDK's stream manager for the planned request, wrapped to record the call."""
     call = Call(session, kwargs)
     call.stream = True  # the helper streams without being asked to
-    return call
+    try:
+        manager = completions.stream(**call.send)
+    except BaseException as exc:
+        call.finish(error=exc)
+        raise
+    return wrap(manager, call)
 
 
 def _finished(call: Call, response: Any, store_content: bool) -> Any:

@@ -24,9 +24,8 @@ from tests.support.openai_server import (
 
 from .conftest import SEARCH_TOOL
 from .test_client_optimize import _tool_history
+from .test_client_streaming import LONG_TEXT, SLOW_TEXT
 
-LONG_TEXT = " ".join(f"word{i}" for i in range(120))
-SLOW_TEXT = " ".join(f"word{i}" for i in range(1000))
 REQUEST: dict[str, Any] = {"model": "gpt-4o", "messages": _tool_history()}
 
 
