@@ -170,7 +170,8 @@ class CacheAnalysis:
     distinct_prefixes: int
     distinct_stable_prefixes: int
     prefix_changes: int  # consecutive requests (per model) whose prefix changed
-    dynamic_changes: int  # ... of which only dynamic values (dates) changed
+    dynamic_changes: int  # ... of which only dates before static text changed (fixable)
+    trailing_date_changes: int  # ... of which only dates after all static text changed
     cached_tokens: int
     reported_prompt_tokens: int
     recoverable_tokens: int  # prefix tokens a stable prefix would let the cache serve
@@ -398,7 +399,7 @@ def build_cache(records: Sequence[RequestRecord], prices: _Prices) -> CacheAnaly
     """How often the cacheable prefix changed, and what a stable one would have let the
     provider's cache serve. Requests are compared with the previous one of the same model."""
     previous: dict[str, RequestRecord] = {}
-    changes = dynamic = recoverable = 0
+    changes = dynamic = trailing = recoverable = 0
     recoverable_usd = 0.0
     for record in records:
         before = previous.get(record.model)
@@ -407,6 +408,9 @@ def build_cache(records: Sequence[RequestRecord], prices: _Prices) -> CacheAnaly
             continue
         changes += 1
         if record.stable_prefix_hash and record.stable_prefix_hash == before.stable_prefix_hash:
+            if not record.waste.get("dynamic_prefix", 0):
+                trailing += 1  # the date already follows the static text: its cache holds
+                continue
             dynamic += 1
             tokens = cacheable(record.waste.get("dynamic_prefix", 0))
             recoverable += tokens
@@ -420,6 +424,7 @@ def build_cache(records: Sequence[RequestRecord], prices: _Prices) -> CacheAnaly
         ),
         prefix_changes=changes,
         dynamic_changes=dynamic,
+        trailing_date_changes=trailing,
         cached_tokens=sum(r.cached_tokens or 0 for r in with_usage),
         reported_prompt_tokens=sum(r.prompt_tokens or 0 for r in with_usage),
         recoverable_tokens=recoverable,

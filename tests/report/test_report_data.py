@@ -6,7 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from headroom import Headroom
 from headroom.models import resolve_model
+from headroom.recording import record_from_plan
+from headroom.report import render_report
 from headroom.report_advice import recommend
 from headroom.report_data import build_report_data, cacheable, potential_savings
 from headroom.report_time import parse_time
@@ -153,3 +156,21 @@ def test_time_bounds_parse_dates_datetimes_and_epochs() -> None:
     for bad in ("yesterday", "2026-13-01", "", True):
         with pytest.raises(ValueError, match="date"):
             parse_time(bad)  # type: ignore[arg-type]
+
+
+def test_a_date_already_after_the_static_text_is_no_cache_loss() -> None:
+    """Two days of a prompt whose date line comes last: the prefix hash changes, the stable
+    one does not, and nothing is recoverable (the cache serves all before the date)."""
+    records = []
+    for day in ("2025-09-19", "2025-09-20"):
+        messages = [
+            {"role": "system", "content": "You are the on-call helper.\n\nToday is " + day},
+            {"role": "user", "content": "Anything on fire?"},
+        ]
+        plan = Headroom().simulate(messages, mode="audit")
+        records.append(record_from_plan(plan, source="cli"))
+    cache = build_report_data(records).cache
+    assert (cache.prefix_changes, cache.dynamic_changes) == (1, 0)
+    assert cache.trailing_date_changes == 1 and cache.recoverable_tokens == 0
+    assert not [r for r in recommend(build_report_data(records)) if r.kind == "cache_alignment"]
+    assert "only a date or time after the stable part" in render_report(records)
