@@ -30,7 +30,7 @@ from .report_data import WASTE_LABELS
 from .report_time import parse_time
 from .store import MetricsStore, open_store
 from .store.urls import redact_url
-from .transforms.tool_output import plain_text_tools, text_part_tools
+from .transforms.opt_in import plain_text_tools, text_part_tools
 
 app = typer.Typer(
     name="headroom",

@@ -14,7 +14,7 @@ from typing import Any
 
 from .engine import Headroom
 from .store.record import RequestRecord
-from .transforms.tool_output import plain_text_tools, text_part_tools
+from .transforms.opt_in import plain_text_tools, text_part_tools
 
 # The newest stored requests measured; planning is the report's only costly step.
 MAX_MEASURED_RECORDS = 40

@@ -195,7 +195,7 @@ def tool_texts(content: object, profile: ToolProfile) -> list[str]:
     if isinstance(content, str):
         return [content]
     if isinstance(content, list) and profile.text_parts:
-        return [part["text"] for part in content if _is_text_part(part)]
+        return text_parts_of(content)
     return []
 
 
@@ -218,45 +218,6 @@ def _has_work(content: str, profile: ToolProfile) -> bool:
     """Whether compressing ``content`` does more than look at it: JSON to parse and shrink,
     or text the profile opts into line shortening."""
     return (looks_like_json(content) or profile.text_lines) and DIGEST_TAG not in content
-
-
-PLAIN_TEXT_MIN_CHARS = 2000  # shorter plain text is not worth a line-shortening profile
-
-
-def plain_text_tools(messages: Sequence[Any]) -> list[str]:
-    """Names of the tools whose output in ``messages`` includes long plain text (logs,
-    listings), which only a ``text_lines`` profile shortens; in order of first sight."""
-    calls = tool_names_by_call_id(messages)
-    found: dict[str, None] = {}
-    for message in messages:
-        if not isinstance(message, Mapping) or role_of(message) not in TOOL_ROLES:
-            continue
-        content = message.get("content")
-        name = tool_name_of(message, calls)
-        if (
-            name
-            and isinstance(content, str)
-            and len(content) >= PLAIN_TEXT_MIN_CHARS
-            and not looks_like_json(content)
-            and DIGEST_TAG not in content
-        ):
-            found[name] = None
-    return list(found)
-
-
-def text_part_tools(messages: Sequence[Any]) -> list[str]:
-    """Names of the tools whose output in ``messages`` includes a content list with a long
-    text part, which only a ``text_parts`` profile compresses; in order of first sight."""
-    calls = tool_names_by_call_id(messages)
-    found: dict[str, None] = {}
-    for message in messages:
-        if not isinstance(message, Mapping) or role_of(message) not in TOOL_ROLES:
-            continue
-        name = tool_name_of(message, calls)
-        parts = text_parts_of(message.get("content"))
-        if name and any(len(text) >= PLAIN_TEXT_MIN_CHARS for text in parts):
-            found[name] = None
-    return list(found)
 
 
 def looks_like_json(text: str) -> bool:
