@@ -35,7 +35,7 @@ from .json_compress import (
 )
 from .json_references import SAME_AS_KEY, expand_references
 from .question_hits import item_question_hits, question_hits
-from .tool_output import split_digest
+from .tool_output import is_text_part, split_digest
 
 NAME = "recall"
 RECALL_ID_PREFIX = "call_headroom_recall_"
@@ -233,11 +233,7 @@ def _compressed_texts(before: dict[str, Any], after: dict[str, Any]) -> list[tup
     return [
         (a["text"], b["text"])
         for a, b in zip(original, shown, strict=True)
-        if a is not b
-        and isinstance(a, dict)
-        and isinstance(b, dict)
-        and isinstance(a.get("text"), str)
-        and isinstance(b.get("text"), str)
+        if a is not b and is_text_part(a) and is_text_part(b)
     ]
 
 

@@ -203,10 +203,11 @@ def text_parts_of(content: object) -> list[str]:
     """The text parts of a content list (none for anything else)."""
     if not isinstance(content, list):
         return []
-    return [part["text"] for part in content if _is_text_part(part)]
+    return [part["text"] for part in content if is_text_part(part)]
 
 
-def _is_text_part(part: object) -> bool:
+def is_text_part(part: object) -> bool:
+    """A ``{"type": "text", "text": "..."}`` content part."""
     return (
         isinstance(part, Mapping)
         and part.get("type") == "text"
@@ -344,7 +345,7 @@ def _compress_parts(
     out: list[Any] = []
     changed = False
     for part in parts:
-        if _is_text_part(part):
+        if is_text_part(part):
             text = part["text"]
             new_text = _compress_memo(text, profile, terms, encoding)
             if new_text is not text and new_text != text:
