@@ -13,6 +13,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -109,21 +110,23 @@ class _TextCountCache:
                     (_, old), _count = self._entries.popitem(last=False)
                     self._chars -= len(old)
 
-    def prefetch(self, encoding: str, text: str) -> None:
-        """Start counting ``text`` on the background thread; ``count`` then waits for it."""
+    def prefetch(self, encoding: str, text: str) -> bool:
+        """Start counting ``text`` on the background thread; ``count`` then waits for it.
+        False when nothing was started (already counted or under way, or no thread)."""
         key = (encoding, text)
         with self._lock:
             if key in self._entries or key in self._pending:
-                return
+                return False
             pool = _background_pool()
             if pool is None:
-                return
+                return False
             try:
                 future = pool.submit(self._background_count, key, self._generation)
             except RuntimeError:  # interpreter shutting down: count in the caller instead
-                return
+                return False
             self._pending[key] = future
             self._requested_by[future] = threading.get_ident()
+            return True
 
     def _background_count(self, key: tuple[str, str], generation: int) -> int:
         try:
@@ -268,21 +271,35 @@ def cached_count(text: str, encoding: str = "o200k_base") -> int | None:
 def prefetch_count(text: str, encoding: str = "o200k_base") -> None:
     """Start counting ``text`` in the background when it is big and not yet counted; a later
     ``count_text`` of it waits for that count instead of tokenizing again."""
-    if len(text) >= PREFETCH_MIN_CHARS:
-        _cache.prefetch(encoding, text)
+    if _start_count(text, encoding):
+        _let_background_run()
+
+
+def _start_count(text: str, encoding: str) -> bool:
+    return len(text) >= PREFETCH_MIN_CHARS and _cache.prefetch(encoding, text)
+
+
+def _let_background_run() -> None:
+    """Release the GIL for a moment. The count thread needs it to start a count (and to
+    hand one back); otherwise it waits until the interpreter's next thread switch, up to
+    5 ms later, while the engine's Python work holds it. ``sleep(0)`` releases it."""
+    time.sleep(0)
 
 
 def prefetch_message_counts(messages: Iterable[object], encoding: str) -> None:
     """``prefetch_count`` for the string contents and text parts of ``messages``."""
+    started = False
     for message in messages:
         content = message.get("content") if isinstance(message, Mapping) else None
         if isinstance(content, str):
-            prefetch_count(content, encoding)
+            started = _start_count(content, encoding) or started
         elif isinstance(content, list):
             for part in content:
                 text = part.get("text") if isinstance(part, Mapping) else None
                 if isinstance(text, str):
-                    prefetch_count(text, encoding)
+                    started = _start_count(text, encoding) or started
+    if started:
+        _let_background_run()
 
 
 def clear_cache() -> None:

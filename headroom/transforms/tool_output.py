@@ -165,22 +165,24 @@ def prepare(messages: list[Any], ctx: TransformContext) -> None:
     such work to overlap is left to be counted inline (handing a text over costs more)."""
     calls = tool_names_by_call_id(messages)
     encoding = ctx.info.encoding
-    jobs: list[tuple[tuple[str, str, tuple[str, ...], str], ToolProfile]] = []
+    worked: list[tuple[int, Any, list[str]]] = []
     for i, message in enumerate(messages):
         if role_of(message) not in TOOL_ROLES:
             continue
         profile = _profile(message, calls, ctx, False)
         texts = tool_texts(message.get("content"), profile)
         work = [text for text in texts if len(text) >= 64 and _has_work(text, profile)]
-        if not work:
-            continue
+        if work:
+            worked.append((i, message, work))
+    if worked:  # the counts start before the question terms are read (that parses JSON)
+        prefetch_message_counts(messages, encoding)
+    jobs: list[tuple[tuple[str, str, tuple[str, ...], str], ToolProfile]] = []
+    for i, message, work in worked:
         profile, terms = settings(message, i, messages, calls, ctx, False)
         for content in work:
             key = (content, profile.model_dump_json(), terms, encoding)
             if _memo.get(key) is None and _candidates.get(key) is None:
                 jobs.append((key, profile))
-    if jobs:
-        prefetch_message_counts(messages, encoding)
     for key, profile in jobs:
         content, _, terms, _ = key
         candidate = _candidate(content, profile, terms, encoding)
