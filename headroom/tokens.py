@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from .encodings import token_counter
+from .encodings import own_token_counter, token_counter
 from .images import image_tokens
 from .models import CL100K, ModelInfo, resolve_model
 
@@ -40,6 +40,7 @@ class _TextCountCache:
         self._pending: dict[tuple[str, str], Future[int]] = {}
         self._requested_by: dict[Future[int], int] = {}  # the thread that asked for a count
         self._generation = 0
+        self._own_encodings: set[str] = set()  # the background thread has its own counter
         self._chars = 0
         self._max_chars = max_chars
         self._max_entries = max_entries
@@ -121,6 +122,9 @@ class _TextCountCache:
             if pool is None:
                 return False
             try:
+                if encoding not in self._own_encodings:
+                    pool.submit(_adopt_own_counter, encoding)
+                    self._own_encodings.add(encoding)
                 future = pool.submit(self._background_count, key, self._generation)
             except RuntimeError:  # interpreter shutting down: count in the caller instead
                 return False
@@ -163,6 +167,7 @@ class _TextCountCache:
         self._lock = threading.Lock()
         self._pending.clear()
         self._requested_by.clear()
+        self._own_encodings.clear()
         self._generation += 1
 
 
@@ -200,8 +205,21 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+# Counters a thread built for itself (the background thread: see ``own_token_counter``).
+_own_counters = threading.local()
+
+
+def _adopt_own_counter(encoding: str) -> None:
+    """Run on the background thread before its first count under ``encoding``: build the
+    counter it will use, and make this thread the first (so the fast) user of it."""
+    if getattr(_own_counters, encoding, None) is None:
+        count = own_token_counter(encoding)
+        count(" ")
+        setattr(_own_counters, encoding, count)
+
+
 def _encode_len(encoding: str, text: str) -> int:
-    count = token_counter(encoding)
+    count = getattr(_own_counters, encoding, None) or token_counter(encoding)
     try:
         return count(text)
     except UnicodeEncodeError:  # lone surrogates: count them as the replacement they become

@@ -472,3 +472,18 @@ def test_tiny_texts_are_memoised_in_a_bounded_dict(monkeypatch: pytest.MonkeyPat
             assert count_text(word, encoding) == len(get_encoding(encoding).encode_ordinary(word))
             assert count_text(word, encoding) == len(get_encoding(encoding).encode_ordinary(word))
     assert len(tokens_module._cache._tiny) <= 8
+
+
+def test_the_background_thread_counts_with_an_encoding_of_its_own() -> None:
+    # the first thread to encode with a tiktoken encoding owns its regex caches; the
+    # background thread builds its own so that it is that first thread, and counts the same
+    text = _big_text(15)
+    clear_cache()
+    prefetch_count(text)
+    assert count_text(text) == len(get_encoding("o200k_base").encode_ordinary(text))
+    pool = tokens_module._background_pool()
+    assert pool is not None
+    own = pool.submit(getattr, tokens_module._own_counters, "o200k_base", None).result()
+    assert own is not None and own is not token_counter("o200k_base")
+    assert getattr(tokens_module._own_counters, "o200k_base", None) is None  # not this thread's
+    assert own(text) == token_counter("o200k_base")(text)
