@@ -286,15 +286,18 @@ def cached_count(text: str, encoding: str = "o200k_base") -> int | None:
     return _cache.peek(encoding, text) if text else 0
 
 
-def prefetch_count(text: str, encoding: str = "o200k_base") -> None:
-    """Start counting ``text`` in the background when it is big and not yet counted; a later
-    ``count_text`` of it waits for that count instead of tokenizing again."""
-    if _start_count(text, encoding):
+def prefetch_count(
+    text: str, encoding: str = "o200k_base", min_chars: int = PREFETCH_MIN_CHARS
+) -> None:
+    """Start counting ``text`` in the background when it is big (``min_chars`` or more) and
+    not yet counted; a later ``count_text`` of it waits for that count instead of
+    tokenizing again."""
+    if _start_count(text, encoding, min_chars):
         _let_background_run()
 
 
-def _start_count(text: str, encoding: str) -> bool:
-    return len(text) >= PREFETCH_MIN_CHARS and _cache.prefetch(encoding, text)
+def _start_count(text: str, encoding: str, min_chars: int = PREFETCH_MIN_CHARS) -> bool:
+    return len(text) >= min_chars and _cache.prefetch(encoding, text)
 
 
 def _let_background_run() -> None:

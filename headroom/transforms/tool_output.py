@@ -188,7 +188,7 @@ def prepare(messages: list[Any], ctx: TransformContext) -> None:
         candidate = _candidate(content, profile, terms, encoding)
         _candidates.put(key, content if candidate is None else candidate)
         if candidate is not None:
-            prefetch_count(candidate, encoding)
+            prefetch_count(candidate, encoding, CANDIDATE_PREFETCH_MIN_CHARS)
 
 
 def tool_texts(content: object, profile: ToolProfile) -> list[str]:
@@ -389,12 +389,12 @@ def _needs_terms(text: str, profile: ToolProfile) -> bool:
         return False
     if looks_like_json(text):
         # Parsing settles it (Headroom's own output never parses). A long text is taken as
-        # JSON unparsed: this runs before its count starts, and a wrong guess only costs the
-        # terms, which are memoised.
+        # JSON unparsed: a wrong guess only costs the terms, which are memoised.
         return len(text) > _PARSE_TO_DECIDE_MAX or is_json_document(parse_json(text))
     return profile.text_lines and DIGEST_TAG not in text
 
 
-_PARSE_TO_DECIDE_MAX = (
-    16_000  # like tokens.PREFETCH_MIN_CHARS: longer texts count in the background
-)
+_PARSE_TO_DECIDE_MAX = 16_000
+# A compressed output is counted in the background from this size: the engine goes on with
+# the next output meanwhile, and would otherwise count it at the end, alone.
+CANDIDATE_PREFETCH_MIN_CHARS = 4_000
