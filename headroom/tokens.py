@@ -247,6 +247,66 @@ def piece_cut(text: str, start: int) -> int | None:
     return None if found is None else found.end()
 
 
+def count_edited(new: str, old: str, encoding: str = "o200k_base") -> int:
+    """``count_text(new)`` for a text made from ``old`` by a few local edits (a system prompt
+    whose whitespace alignment normalised), tokenizing only the span around the edits when
+    ``old`` is already counted: both texts are cut where counts add up exactly (``piece_cut``)
+    inside the part they share at each end, and the shared ends count the same in both."""
+    known = _cache.peek(encoding, old)
+    if known is None or len(new) < _EDIT_MIN_CHARS or new == old:
+        return count_text(new, encoding)
+    already = _cache.peek(encoding, new)
+    if already is not None:
+        return already
+    head = _shared_head(old, new)
+    tail = _shared_tail(old, new, min(len(old), len(new)) - head)
+    start = _last_cut_before(new, head)
+    end = piece_cut(new, len(new) - tail + 1) or len(new)
+    shift = len(old) - len(new)
+    value = known - _encode_len(encoding, old[start : end + shift])
+    value += _encode_len(encoding, new[start:end])
+    _cache._store((encoding, new), value)
+    return value
+
+
+# Below this size tokenizing a text costs less than finding what it shares with another.
+_EDIT_MIN_CHARS = 1_000
+_BLOCK = 4_096
+
+
+def _shared_head(a: str, b: str) -> int:
+    """The length of the longest common prefix: whole blocks first, then halving the rest
+    (slices compare in C; a character at a time would cost more than the tokenizing saved)."""
+    limit, i = min(len(a), len(b)), 0
+    while i + _BLOCK <= limit and a[i : i + _BLOCK] == b[i : i + _BLOCK]:
+        i += _BLOCK
+    size = min(_BLOCK, limit - i)
+    while size:
+        half = (size + 1) // 2
+        if a[i : i + half] == b[i : i + half]:
+            i += half
+            size -= half
+        else:
+            size = half - 1 if half > 1 else 0
+    return i
+
+
+def _shared_tail(a: str, b: str, limit: int) -> int:
+    """The length of the longest common suffix, at most ``limit``."""
+    return _shared_head(a[len(a) - limit :][::-1], b[len(b) - limit :][::-1]) if limit else 0
+
+
+def _last_cut_before(text: str, limit: int) -> int:
+    """The last ``piece_cut`` position whose two sides both lie before ``limit`` (0 if none)."""
+    window = 256
+    while True:
+        lo = max(limit - window, 0)
+        cuts = [m.end() for m in _PIECE_BOUNDARY.finditer(text, lo, limit)]
+        if cuts or lo == 0:
+            return cuts[-1] if cuts else 0
+        window *= 4
+
+
 def count_exceeds(text: str, limit: int, encoding: str = "o200k_base") -> bool:
     """Exactly ``count_text(text) > limit``, counting only a prefix when that prefix alone
     already holds more than ``limit`` tokens (a big text pays ~``limit`` tokens, not all)."""

