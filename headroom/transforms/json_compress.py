@@ -388,9 +388,10 @@ def _numeric_columns(items: list[Any]) -> list[list[float | None]]:
     if all(isinstance(item, dict) for item in items):
         columns = []
         for key in dict.fromkeys(chain.from_iterable(items)):
-            column = _numbers(list(map(dict.get, items, repeat(key))))
-            if column.count(None) < len(column):
-                columns.append(column)
+            values = list(map(dict.get, items, repeat(key)))
+            if _NUMBER_TYPE_SET.isdisjoint(map(type, values)):  # no number: skip it in C
+                continue
+            columns.append(_numbers(values))
         return columns
     if all(isinstance(item, list) for item in items):
         width = min((len(item) for item in items), default=0)
@@ -399,6 +400,7 @@ def _numeric_columns(items: list[Any]) -> list[list[float | None]]:
 
 
 _NUMBER_TYPES = (int, float)  # not bool: type() is exact
+_NUMBER_TYPE_SET = frozenset(_NUMBER_TYPES)
 
 
 def _numbers(values: list[Any]) -> list[float | None]:
