@@ -30,9 +30,14 @@ def test_simulate_prints_the_plan_as_tables() -> None:
     result = runner.invoke(app, ["simulate", str(SESSION)])
     assert result.exit_code == 0, result.output
     plan = session_plan()
-    for text in ("Plan for gpt-4o (optimize)", f"{plan['tokens_before']:,}",
-                 f"{plan['tokens_after']:,}", "tool_output_compression", "Oversized tool output",
-                 "search_incidents"):
+    for text in (
+        "Plan for gpt-4o (optimize)",
+        f"{plan['tokens_before']:,}",
+        f"{plan['tokens_after']:,}",
+        "tool_output_compression",
+        "Oversized tool output",
+        "search_incidents",
+    ):
         assert text in result.stdout
 
 
@@ -42,10 +47,17 @@ def test_simulate_names_plain_text_left_alone_and_takes_tool_profiles(tmp_path: 
         "model": "gpt-4o",
         "messages": [
             {"role": "user", "content": "Any slow requests?"},
-            {"role": "assistant", "content": None, "tool_calls": [{
-                "id": "c1", "type": "function",
-                "function": {"name": "tail_log", "arguments": "{}"},
-            }]},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "tail_log", "arguments": "{}"},
+                    }
+                ],
+            },
             {"role": "tool", "tool_call_id": "c1", "content": log},
         ],
     }
@@ -53,7 +65,7 @@ def test_simulate_names_plain_text_left_alone_and_takes_tool_profiles(tmp_path: 
     plain = runner.invoke(app, ["simulate", path], env={"COLUMNS": "200"})
     assert plain.exit_code == 0, plain.output
     assert "left as is: 1 plain text" in plain.stdout
-    hint = "try --tool-profiles '{\"tail_log\": {\"text_lines\": true}}'"
+    hint = 'try --tool-profiles \'{"tail_log": {"text_lines": true}}\''
     assert hint in " ".join(plain.stdout.split())
     opted = runner.invoke(
         app, ["simulate", path, "--json", "--tool-profiles", '{"tail_log": {"text_lines": true}}']
@@ -68,7 +80,7 @@ def test_simulate_names_plain_text_left_alone_and_takes_tool_profiles(tmp_path: 
     assert "text_lines" not in json_tools.stdout
     body["messages"][2]["content"] = [{"type": "text", "text": log}]
     parts = runner.invoke(app, ["simulate", write(tmp_path, "parts.json", json.dumps(body))])
-    assert "try --tool-profiles '{\"tail_log\": {\"text_parts\": true}}'" in " ".join(
+    assert 'try --tool-profiles \'{"tail_log": {"text_parts": true}}\'' in " ".join(
         parts.stdout.split()
     )
 
@@ -149,9 +161,11 @@ def test_user_mistakes_print_one_line_and_exit_non_zero(
         "tmp": str(tmp_path),
         "bad_json": write(tmp_path, "bad.json", '{"messages": ['),
         "not_request": write(tmp_path, "not_request.json", '{"prompt": "hi"}'),
-        "huge": write(tmp_path, "huge.json", json.dumps(
-            {"messages": [{"role": "user", "content": "word " * 20000}]}
-        )),
+        "huge": write(
+            tmp_path,
+            "huge.json",
+            json.dumps({"messages": [{"role": "user", "content": "word " * 20000}]}),
+        ),
     }
     result = runner.invoke(app, [a.format(**values) for a in args])
     assert result.exit_code == 1
@@ -230,14 +244,23 @@ def test_the_readme_main_job_as_real_processes(tmp_path: Path) -> None:
     env["COLUMNS"] = "120"
 
     def run(*argv: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True,
-                              timeout=300, check=False)
+        return subprocess.run(
+            argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
 
     audit = run(str(console_script), "audit", str(REQUESTS), "--store", "sqlite:///demo.db")
     assert audit.returncode == 0, audit.stderr
     assert "Audited 25 requests" in audit.stdout
-    report = run(sys.executable, "-m", "headroom", "report", "--store", "sqlite:///demo.db",
-                 "-o", "report.html")
+    report = run(
+        sys.executable,
+        "-m",
+        "headroom",
+        "report",
+        "--store",
+        "sqlite:///demo.db",
+        "-o",
+        "report.html",
+    )
     assert report.returncode == 0, report.stderr
     assert "25 requests" in (tmp_path / "report.html").read_text()
     simulate = run(str(console_script), "simulate", str(SESSION), "--json")

@@ -529,9 +529,10 @@ def test_text_parts_of_a_tool_output_are_compressed_each_on_its_own() -> None:
     assert plan.tokens_saved > 10_000
     audit = Headroom().simulate(messages, mode="audit", tool_profiles=opted)
     assert audit.waste.by_tool == {"search": audit.waste.by_role["tool"]}
-    saved = audit.waste.by_category["json_whitespace"] + audit.waste.by_category[
-        "oversized_tool_output"
-    ]
+    saved = (
+        audit.waste.by_category["json_whitespace"]
+        + audit.waste.by_category["oversized_tool_output"]
+    )
     assert saved == string_form.tokens_saved
     again = Headroom().simulate(plan.messages, tool_profiles=opted)
     assert again.messages[-1] is plan.messages[-1]  # idempotent

@@ -28,9 +28,7 @@ def _last_user_text(body: dict[str, Any]) -> str:
             if isinstance(content, str):
                 return content
             if isinstance(content, list):
-                return " ".join(
-                    str(p.get("text", "")) for p in content if isinstance(p, dict)
-                )
+                return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
     return ""
 
 

@@ -134,9 +134,7 @@ def test_budget_error_before_anything_is_sent() -> None:
 def test_tools_round_trip_through_a_wrapped_chat_openai(
     openai_server: OpenAIServer, openai_kwargs: dict[str, Any]
 ) -> None:
-    llm = HeadroomChatModel(
-        llm=ChatOpenAI(**openai_kwargs), mode="optimize", store_url="memory://"
-    )
+    llm = HeadroomChatModel(llm=ChatOpenAI(**openai_kwargs), mode="optimize", store_url="memory://")
     bound = llm.bind_tools([search_issues])
     openai_server.queue(tool_call_reply([("search_issues", {"query": "build"})]))
     messages: list[Any] = [HumanMessage("Which build issues are open?")]

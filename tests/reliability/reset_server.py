@@ -30,8 +30,7 @@ def sse_chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
 def stream_then_reset(pieces: list[str]) -> bytes:
     """Stream headers, a role chunk and ``pieces`` of content; the reset follows."""
     head = (
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-        b"transfer-encoding: chunked\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
     )
     body = sse_chunk({"role": "assistant", "content": ""})
     return head + body + b"".join(sse_chunk({"content": piece}) for piece in pieces)

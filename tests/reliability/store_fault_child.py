@@ -52,9 +52,7 @@ def warm_up(bare: openai.OpenAI) -> None:
     import encodings.idna  # noqa: F401 - httpx looks the codec up lazily
     import sqlite3  # noqa: F401
 
-    HeadroomClient(original_client=bare, store_url="memory://").chat.completions.create(
-        **REQUEST
-    )
+    HeadroomClient(original_client=bare, store_url="memory://").chat.completions.create(**REQUEST)
 
 
 def limit_file_size(size: int) -> None:
@@ -71,6 +69,7 @@ def scenario(name: str, directory: Path) -> tuple[str, Callable[[], None], Calla
     """(store_url, inject the fault, remove it)."""
     db, jsonl = directory / "m.db", directory / "m.jsonl"
     if name == "sqlite_read_only":
+
         def fault() -> None:
             db.chmod(0o444)
             directory.chmod(0o555)
@@ -81,6 +80,7 @@ def scenario(name: str, directory: Path) -> tuple[str, Callable[[], None], Calla
 
         return f"sqlite:///{db}", fault, heal
     if name == "sqlite_deleted_dir_read_only":
+
         def fault() -> None:
             for path in directory.glob("m.db*"):
                 path.unlink()
@@ -95,6 +95,7 @@ def scenario(name: str, directory: Path) -> tuple[str, Callable[[], None], Calla
     if name == "jsonl_disk_full":
         return f"jsonl://{jsonl}", lambda: limit_file_size(0), unlimited_file_size
     if name == "jsonl_read_only":
+
         def fault() -> None:
             jsonl.chmod(0o444)
 

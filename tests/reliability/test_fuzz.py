@@ -99,7 +99,11 @@ def test_fuzzed_conversations_through_the_engine(
 
 
 option_values = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10**12), 10**12), st.floats(), st.text(max_size=10),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(),
+    st.text(max_size=10),
     json_values,
 )
 OPTION_WORDS = ("mode", "output_buffer_tokens", "keep_turns", "tool_profiles", "max_")
@@ -211,8 +215,9 @@ def test_generated_cases_through_the_cli(tmp_path: Path) -> None:
     result = check_cli(deep)
     assert result.exit_code == 1 and "nested too deeply" in result.stderr
     digits = tmp_path / "digits.json"
-    digits.write_text('{"model": "gpt-4o", "messages": [{"role": "user", "content": 1}], '
-                      '"n": ' + "9" * 5000 + "}")
+    digits.write_text(
+        '{"model": "gpt-4o", "messages": [{"role": "user", "content": 1}], "n": ' + "9" * 5000 + "}"
+    )
     assert check_cli(digits).exit_code == 1
     tiny = tmp_path / "tiny.json"
     tiny.write_text(json.dumps(GENERATED["thousands_of_tiny_messages"]()))

@@ -32,9 +32,18 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_child(scenario: str, base_url: str, directory: Path) -> dict[str, Any]:
     """The fault scenario in a child process (an unprivileged user, a file-size limit)."""
     done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "tests.reliability.store_fault_child", scenario, base_url,
-         str(directory)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "tests.reliability.store_fault_child",
+            scenario,
+            base_url,
+            str(directory),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert done.returncode == 0, done.stderr

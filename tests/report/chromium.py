@@ -173,7 +173,8 @@ class Chromium:
         """Load ``path`` in a fresh page and wait for its load event."""
         target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)
         attached = self.send(
-            "Target.attachToTarget", {"targetId": target["targetId"], "flatten": True},
+            "Target.attachToTarget",
+            {"targetId": target["targetId"], "flatten": True},
             session=False,
         )
         self.session = attached["sessionId"]

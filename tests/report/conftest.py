@@ -18,8 +18,14 @@ DAY = 86400.0
 
 
 def waste(**tokens: int) -> dict[str, int]:
-    categories = ("json_whitespace", "oversized_tool_output", "repeated_content",
-                  "dynamic_prefix", "beyond_window", "blobs")
+    categories = (
+        "json_whitespace",
+        "oversized_tool_output",
+        "repeated_content",
+        "dynamic_prefix",
+        "beyond_window",
+        "blobs",
+    )
     return {c: tokens.get(c, 0) for c in categories}
 
 
@@ -28,28 +34,51 @@ def seed_records() -> list[RequestRecord]:
     differs only by the date, and one optimized request of a model with a hostile name."""
     return [
         RequestRecord(
-            model="gpt-4o", mode="audit", id="r1", timestamp=DAY0, source="cli",
-            tokens_before=12000, tokens_after=12000,
+            model="gpt-4o",
+            mode="audit",
+            id="r1",
+            timestamp=DAY0,
+            source="cli",
+            tokens_before=12000,
+            tokens_after=12000,
             waste=waste(json_whitespace=1500, oversized_tool_output=4000, dynamic_prefix=1200),
             tool_tokens={"search_docs": 8000, SCRIPT_TOOL: 2000},
-            prefix_hash="p1", stable_prefix_hash="s1", context_window=128000,
-            prompt_tokens=12000, cached_tokens=0,
+            prefix_hash="p1",
+            stable_prefix_hash="s1",
+            context_window=128000,
+            prompt_tokens=12000,
+            cached_tokens=0,
         ),
         RequestRecord(
-            model="gpt-4o", mode="audit", id="r2", timestamp=DAY0 + DAY, source="cli",
-            tokens_before=6000, tokens_after=6000,
+            model="gpt-4o",
+            mode="audit",
+            id="r2",
+            timestamp=DAY0 + DAY,
+            source="cli",
+            tokens_before=6000,
+            tokens_after=6000,
             waste=waste(json_whitespace=500, dynamic_prefix=1200),
             tool_tokens={"search_docs": 3000},
-            prefix_hash="p2", stable_prefix_hash="s1", context_window=128000,
-            prompt_tokens=6000, cached_tokens=1024,
+            prefix_hash="p2",
+            stable_prefix_hash="s1",
+            context_window=128000,
+            prompt_tokens=6000,
+            cached_tokens=1024,
         ),
         RequestRecord(
-            model=IMG_MODEL, mode="optimize", id="r3", timestamp=DAY0 + 3 * DAY + 60,
-            tokens_before=5000, tokens_after=2000, tokens_saved=3000,
+            model=IMG_MODEL,
+            mode="optimize",
+            id="r3",
+            timestamp=DAY0 + 3 * DAY + 60,
+            tokens_before=5000,
+            tokens_after=2000,
+            tokens_saved=3000,
             transforms={"tool_output_compression": 3000},
             waste=waste(json_whitespace=600, oversized_tool_output=2500),
             tool_tokens={"run_sql": 3000, ATTR_TOOL: 1000},
-            prefix_hash="p3", stable_prefix_hash="s3", context_window=128000,
+            prefix_hash="p3",
+            stable_prefix_hash="s3",
+            context_window=128000,
             estimated_savings_usd=0.0075,
         ),
     ]

@@ -61,7 +61,9 @@ def test_report_renders_without_errors_with_the_expected_bars(
     assert run.dialogs == []
     assert run.requested_urls == [report.resolve().as_uri()]  # nothing else was fetched
     assert json.loads(browser.evaluate(BAR_COUNTS)) == {
-        "waste": 3, "tokens-over-time": 4, "tools": 4
+        "waste": 3,
+        "tokens-over-time": 4,
+        "tools": 4,
     }
     # The inline script ran (the policy let it) and made the four tables sortable.
     assert browser.evaluate("document.documentElement.dataset.reportReady") == "4"
@@ -112,11 +114,19 @@ def test_javascript_urls_in_any_stored_string_never_become_links(
     store = open_store(url)
     store.write(
         RequestRecord(
-            model=JS_URL, mode="optimize", source=JS_URL, error_type=JS_URL,
-            tokens_before=4000, tokens_after=1000, tokens_saved=3000,
-            transforms={JS_URL: 3000}, tool_tokens={JS_URL: 2500, "a'onmouseover='alert(4)": 10},
-            waste={"oversized_tool_output": 2500}, prefix_hash=JS_URL,
-            stable_prefix_hash=JS_URL, context_window=128000,
+            model=JS_URL,
+            mode="optimize",
+            source=JS_URL,
+            error_type=JS_URL,
+            tokens_before=4000,
+            tokens_after=1000,
+            tokens_saved=3000,
+            transforms={JS_URL: 3000},
+            tool_tokens={JS_URL: 2500, "a'onmouseover='alert(4)": 10},
+            waste={"oversized_tool_output": 2500},
+            prefix_hash=JS_URL,
+            stable_prefix_hash=JS_URL,
+            context_window=128000,
         )
     )
     store.close()

@@ -32,8 +32,12 @@ def test_headline_totals() -> None:
 
 
 def test_potential_savings_is_the_larger_of_compression_and_the_window_overflow() -> None:
-    record = RequestRecord(model="gpt-4o", mode="audit", tokens_before=9000,
-                           waste={"json_whitespace": 100, "beyond_window": 700})
+    record = RequestRecord(
+        model="gpt-4o",
+        mode="audit",
+        tokens_before=9000,
+        waste={"json_whitespace": 100, "beyond_window": 700},
+    )
     assert potential_savings(record) == 700
     record.waste["oversized_tool_output"] = 900
     assert potential_savings(record) == 1000
@@ -52,7 +56,10 @@ def test_timeline_is_daily_with_empty_days_kept() -> None:
     data = build_report_data(seed_records())
     assert data.bucket == "day"
     assert [b.label for b in data.timeline] == [
-        "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"
+        "2026-11-02",
+        "2026-11-03",
+        "2026-11-04",
+        "2026-11-05",
     ]
     assert [b.requests for b in data.timeline] == [1, 1, 0, 1]
     assert [b.tokens_before for b in data.timeline] == [12000, 6000, 0, 5000]
@@ -73,7 +80,9 @@ def test_top_requests_rank_by_waste_with_their_breakdown() -> None:
     assert [t.record.id for t in top] == ["r1", "r3", "r2"]
     assert top[0].waste_tokens == 6700
     assert top[0].breakdown == [
-        ("json_whitespace", 1500), ("oversized_tool_output", 4000), ("dynamic_prefix", 1200)
+        ("json_whitespace", 1500),
+        ("oversized_tool_output", 4000),
+        ("dynamic_prefix", 1200),
     ]
     assert top[0].tools == sorted(["search_docs", SCRIPT_TOOL])
 
@@ -110,7 +119,12 @@ def test_cache_analysis_sees_a_date_only_prefix_change() -> None:
 
 def test_cacheable_follows_openai_steps() -> None:
     assert [cacheable(n) for n in (0, 1023, 1024, 1151, 1152, 5000)] == [
-        0, 0, 1024, 1024, 1152, 4992
+        0,
+        0,
+        1024,
+        1024,
+        1152,
+        4992,
     ]
 
 
@@ -129,14 +143,28 @@ def test_recommendations_name_the_tool_the_limit_and_the_saving() -> None:
 
 
 def test_no_recommendations_without_waste() -> None:
-    clean = [RequestRecord(model="gpt-4o", mode="audit", tokens_before=500, tokens_after=500,
-                           prefix_hash="p", stable_prefix_hash="s")]
+    clean = [
+        RequestRecord(
+            model="gpt-4o",
+            mode="audit",
+            tokens_before=500,
+            tokens_after=500,
+            prefix_hash="p",
+            stable_prefix_hash="s",
+        )
+    ]
     assert recommend(build_report_data(clean)) == []
 
 
 def test_window_recommendation_for_audited_requests_over_budget() -> None:
-    over = RequestRecord(model="gpt-4", mode="audit", tokens_before=9000, tokens_after=9000,
-                         context_window=8192, waste={"beyond_window": 4808})
+    over = RequestRecord(
+        model="gpt-4",
+        mode="audit",
+        tokens_before=9000,
+        tokens_after=9000,
+        context_window=8192,
+        waste={"beyond_window": 4808},
+    )
     found = recommend(build_report_data([over]))
     window = next(r for r in found if r.kind == "window")
     assert window.tokens == 4808

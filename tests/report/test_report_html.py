@@ -53,8 +53,16 @@ def test_generate_report_writes_one_file_and_returns_its_path(
     assert generate_report(store_url=seeded_store, output_path=out) == out
     html = out.read_text("utf-8")
     assert html.startswith("<!DOCTYPE html>")
-    for section in ("headline", "recommendations", "waste", "timeline", "top-requests",
-                    "cache", "models", "tools"):
+    for section in (
+        "headline",
+        "recommendations",
+        "waste",
+        "timeline",
+        "top-requests",
+        "cache",
+        "models",
+        "tools",
+    ):
         assert f'id="{section}"' in html
     assert "23,000" in html  # tokens before
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".headroom-report")]
@@ -77,8 +85,9 @@ def test_the_only_script_is_the_one_the_policy_pins(seeded_store: str, tmp_path:
     page = parse(html)
     assert len(page.scripts) == 1
     digest = base64.b64encode(hashlib.sha256(page.scripts[0].encode()).digest()).decode()
-    policy = next(a["content"] for t, a in page.tags if a.get("http-equiv") ==
-                  "Content-Security-Policy")
+    policy = next(
+        a["content"] for t, a in page.tags if a.get("http-equiv") == "Content-Security-Policy"
+    )
     assert policy is not None
     assert "default-src 'none'" in policy
     assert f"script-src 'sha256-{digest}'" in policy
@@ -104,9 +113,9 @@ def test_chart_bars_match_the_data(seeded_store: str, tmp_path: Path) -> None:
 
 
 def test_since_and_until_select_records(seeded_store: str, tmp_path: Path) -> None:
-    only_last = generate_report(
-        seeded_store, tmp_path / "a.html", since="2026-11-04"
-    ).read_text("utf-8")
+    only_last = generate_report(seeded_store, tmp_path / "a.html", since="2026-11-04").read_text(
+        "utf-8"
+    )
     assert "1 requests (0 audited, 1 optimized)" in only_last
     first_two = generate_report(
         seeded_store, tmp_path / "b.html", since="2026-11-02", until="2026-11-03"

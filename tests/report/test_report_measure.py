@@ -29,7 +29,9 @@ def test_measured_saving_is_the_engine_s_own_difference() -> None:
     engine = Headroom()
     base = engine.simulate(body["messages"], "gpt-4o", body["tools"]).tokens_after
     tuned = engine.simulate(
-        body["messages"], "gpt-4o", body["tools"],
+        body["messages"],
+        "gpt-4o",
+        body["tools"],
         tool_profiles={"search_incidents": {"max_array_items": 3}},
     ).tokens_after
     search = measured["search_incidents"]
@@ -56,8 +58,9 @@ def test_recommendation_uses_the_measurement_and_drops_profiles_that_add_nothing
     assert not any("fetch_logs" in r.title for r in found)
     # A measured profile that saves (almost) nothing beyond the built-in one is not advice.
     small = {"search_incidents": MeasuredProfile("search_incidents", 3, 1, 10, 5000)}
-    assert not any(r.kind == "tool_profile" and "search_incidents" in r.title
-                   for r in recommend(data, small))
+    assert not any(
+        r.kind == "tool_profile" and "search_incidents" in r.title for r in recommend(data, small)
+    )
 
 
 def test_records_without_content_are_not_measured() -> None:
@@ -109,13 +112,16 @@ def test_plain_text_output_is_measured_with_line_shortening() -> None:
     engine = Headroom()
     base = engine.simulate(body["messages"], "gpt-4o").tokens_after  # type: ignore[arg-type]
     tuned = engine.simulate(
-        body["messages"], "gpt-4o", tool_profiles={"tail_logs": {"text_lines": True}}  # type: ignore[arg-type]
+        body["messages"],
+        "gpt-4o",
+        tool_profiles={"tail_logs": {"text_lines": True}},  # type: ignore[arg-type]
     ).tokens_after
     logs = measured["tail_logs"]
     assert logs.requests == 1 and logs.settings == {"text_lines": True}
     assert logs.extra_tokens == base - tuned > 10_000
-    (advice,) = [r for r in recommend(build_report_data(records), None, measured)
-                 if "tail_logs" in r.title]
+    (advice,) = [
+        r for r in recommend(build_report_data(records), None, measured) if "tail_logs" in r.title
+    ]
     assert advice.action == 'headroom_tool_profiles={"tail_logs": {"text_lines": true}}'
     assert advice.tokens == logs.extra_tokens
     html = render_report(records)

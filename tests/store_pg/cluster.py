@@ -61,9 +61,17 @@ class PostgresCluster:
         self.root.chmod(0o700)
         _chown_tree(self.root)
         self._pg(
-            "initdb", "-D", str(self.data), "-U", ROLE, f"--pwfile={pwfile}",
-            "--auth-local=trust", "--auth-host=scram-sha-256",
-            "--encoding=UTF8", "--locale=C", "--no-sync",
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            ROLE,
+            f"--pwfile={pwfile}",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
         )
         pwfile.unlink()
         return self
@@ -80,8 +88,18 @@ class PostgresCluster:
             if not self.durable:
                 options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             result = self._pg(
-                "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
-                "-w", "-t", "60", "start", check=False,
+                "pg_ctl",
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+                check=False,
             )
             if result.returncode == 0:
                 self.running = True
@@ -124,9 +142,23 @@ class PostgresCluster:
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run ``sql`` over the Unix socket as the test role; returns psql's unaligned output."""
         result = self._pg(
-            "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-            "-h", str(self.socket_dir), "-p", str(self.port), "-U", ROLE, "-d", database,
-            "-c", sql,
+            "psql",
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            str(self.socket_dir),
+            "-p",
+            str(self.port),
+            "-U",
+            ROLE,
+            "-d",
+            database,
+            "-c",
+            sql,
         )
         return result.stdout.strip()
 
@@ -156,9 +188,16 @@ def _run_as_prefix() -> list[str]:
         pwd.getpwnam(SYSTEM_USER)
     except KeyError:
         subprocess.run(  # noqa: S603
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-             SYSTEM_USER],
-            check=False, capture_output=True,
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SYSTEM_USER,
+            ],
+            check=False,
+            capture_output=True,
         )
         try:
             pwd.getpwnam(SYSTEM_USER)

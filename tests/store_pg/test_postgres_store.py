@@ -185,8 +185,9 @@ def test_many_stores_migrating_at_once_agree(pg_url: str) -> None:
 
 
 def test_urls_options_and_redaction() -> None:
-    conninfo, options = parse_url("postgres://u:p%40ss@db.example:5433/metrics?timeout=0.5"
-                                  "&sslmode=disable&pool_size=2")
+    conninfo, options = parse_url(
+        "postgres://u:p%40ss@db.example:5433/metrics?timeout=0.5&sslmode=disable&pool_size=2"
+    )
     assert conninfo.startswith("postgresql://u:p%40ss@db.example:5433/metrics?")
     passed = dict(parse_qsl(urlsplit(conninfo).query))
     assert passed == {"sslmode": "disable", "connect_timeout": "2"}  # ours are taken out
