@@ -3,11 +3,16 @@
     python bench/count_contention.py [--workload TEXT]
 
 Counts the largest tool output of a workload (dev-29 by default) with tiktoken, the way the
-engine's background thread does, in four settings, and prints the median of seven counts each:
-alone; while a thread of this process runs pure Python; while a thread of this process parses
-JSON (long C calls that hold the GIL, as the engine's parsing does); and while another process
-parses the same JSON. The count releases the GIL while it encodes, so only the same-process
-settings can make it wait: for the GIL at each start and end, and beside allocation-heavy work.
+engine's background thread does, and prints the median of seven counts each: alone; while a
+thread of this process runs pure Python; while a thread of this process parses JSON (long C
+calls that hold the GIL, as the engine's parsing does); while another process parses the same
+JSON. The count releases the GIL while it encodes, so only the same-process settings can make
+it wait: for the GIL at each start and end, and beside allocation-heavy work.
+
+Two more rows count alone on another thread: with this thread's encoding, and with one of its
+own. The first thread to encode with a tiktoken encoding owns its regex's match caches; any
+other thread takes one from a locked pool at every match. That is why the engine's background
+thread builds its own encoding (``headroom.encodings.own_token_counter``).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from headroom.encodings import token_counter  # noqa: E402
+from headroom.encodings import own_token_counter, token_counter  # noqa: E402
 
 WORKLOADS = ROOT.parent / "shared" / "workloads" / "dev"
 RUNS = 7
@@ -80,6 +85,14 @@ def beside_thread(target: Callable[[threading.Event], None], count: Callable[[],
         worker.join()
 
 
+def on_a_thread(count: Callable[[], int]) -> float:
+    result: list[float] = []
+    worker = threading.Thread(target=lambda: result.append(median_ms(count)))
+    worker.start()
+    worker.join()
+    return result[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", default="dev-29", help="workload name prefix")
@@ -96,12 +109,19 @@ def main() -> None:
         return counter(text)
 
     rows = [("alone", median_ms(count))]
-    rows.append(("a thread of this process runs pure Python", beside_thread(spin_until, count)))
+    rows.append(
+        ("beside a thread of this process running pure Python", beside_thread(spin_until, count))
+    )
     rows.append(
         (
-            "a thread of this process parses JSON",
+            "beside a thread of this process parsing JSON",
             beside_thread(lambda stop: parse_until(outputs, stop, time.time() + 60), count),
         )
+    )
+    rows.append(("alone, on another thread (this thread's encoding)", on_a_thread(count)))
+    own = own_token_counter("o200k_base")
+    rows.append(
+        ("alone, on another thread (an encoding of its own)", on_a_thread(lambda: own(text)))
     )
     context = mp.get_context("spawn")
     started = context.Event()
@@ -109,12 +129,12 @@ def main() -> None:
     other.start()
     started.wait(20)
     time.sleep(0.2)
-    rows.append(("another process parses JSON", median_ms(count)))
+    rows.append(("beside another process parsing JSON", median_ms(count)))
     other.terminate()
     other.join()
 
     table = Table(title=f"Counting {len(text):,} characters of {args.workload} (median of {RUNS})")
-    table.add_column("while")
+    table.add_column("counting")
     table.add_column("ms", justify="right")
     table.add_column("x alone", justify="right")
     for label, ms in rows:
