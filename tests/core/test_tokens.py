@@ -515,12 +515,19 @@ def test_tiny_texts_are_memoised_in_a_bounded_dict(monkeypatch: pytest.MonkeyPat
     assert len(tokens_module._cache._tiny) <= 8
 
 
-def test_the_background_thread_counts_with_an_encoding_of_its_own() -> None:
+def test_the_background_thread_counts_with_an_encoding_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # the first thread to encode with a tiktoken encoding owns its regex caches; the
     # background thread builds its own so that it is that first thread, and counts the same
-    text = _big_text(15)
-    clear_cache()
+    monkeypatch.setattr(tokens_module, "_cache", tokens_module._TextCountCache())
+    monkeypatch.setattr(tokens_module, "OWN_ENCODING_AFTER_CHARS", 100_000)
+    first, text = _big_text(16), _big_text(15)
+    assert len(first) >= 100_000
+    prefetch_count(first)
+    assert "o200k_base" not in tokens_module._cache._own_encodings  # not yet worth it
     prefetch_count(text)
+    assert "o200k_base" in tokens_module._cache._own_encodings
     assert count_text(text) == len(get_encoding("o200k_base").encode_ordinary(text))
     pool = tokens_module._background_pool()
     assert pool is not None
