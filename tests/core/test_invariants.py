@@ -16,6 +16,7 @@ from headroom import Headroom, HeadroomBudgetError, Plan
 from headroom.conversation import SYSTEM_ROLES, protected_start, role_of
 from headroom.plan_alignment import is_inserted
 from headroom.recording import record_from_plan
+from headroom.tokens import clear_cache
 from headroom.transforms import cache_alignment, tool_output
 from headroom.transforms.json_compress import is_json_document, parse_json
 from headroom.transforms.recall import is_recall_message
@@ -256,6 +257,8 @@ def test_result_fits_or_budget_error(messages: list[Any], cfg: dict[str, Any]) -
         assert exc.protected_tokens > exc.budget
         return
     assert plan.tokens_after <= plan.budget
+    assert plan.tokens_after == engine.count_tokens(plan.messages, MODEL)
+    clear_cache()  # counts derived from others' (the aligned system prompt) are exact too
     assert plan.tokens_after == engine.count_tokens(plan.messages, MODEL)
 
 

@@ -309,6 +309,29 @@ def test_a_date_before_static_text_is_wasted_prefix_and_moves() -> None:
     assert optimized.stable_prefix_hash == audit.stable_prefix_hash
 
 
+def test_an_aligned_long_prompt_is_counted_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The aligned prompt's count is derived from the original's (only the span around the
+    normalised whitespace is tokenized); the plan's totals equal a fresh count."""
+    import headroom.tokens as tokens_module
+
+    rules = [f"Rule {i}: cite paths, line numbers and tests." for i in range(60)]
+    text = "\n".join(rules[:30]) + "   \n\n\n\n" + "\n".join(rules[30:])
+    text += "\nCurrent date: 2026-11-28"
+    request = [{"role": "system", "content": text}, {"role": "user", "content": "hi"}]
+    tokens_module.clear_cache()
+    real, seen = tokens_module._encode_len, []
+    monkeypatch.setattr(
+        tokens_module, "_encode_len", lambda e, t: (seen.append(len(t)), real(e, t))[1]
+    )
+    plan = Headroom().simulate(request)
+    aligned = plan.messages[0]["content"]
+    assert aligned != text and "   \n" not in aligned
+    assert len(aligned) not in seen  # never tokenized whole
+    tokens_module.clear_cache()
+    assert plan.tokens_after == count_tokens(plan.messages)
+    assert plan.tokens_before == count_tokens(request)
+
+
 def test_date_trap_two_days_share_one_prefix() -> None:
     engine = Headroom()
     day1 = engine.simulate(
