@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from headroom.plan import WASTE_CATEGORIES
 from headroom.store import RequestRecord, open_store
 
 SCRIPT_TOOL = "<script>alert(1)</script>"
@@ -18,15 +19,7 @@ DAY = 86400.0
 
 
 def waste(**tokens: int) -> dict[str, int]:
-    categories = (
-        "json_whitespace",
-        "oversized_tool_output",
-        "repeated_content",
-        "dynamic_prefix",
-        "beyond_window",
-        "blobs",
-    )
-    return {c: tokens.get(c, 0) for c in categories}
+    return {c: tokens.get(c, 0) for c in WASTE_CATEGORIES}
 
 
 def seed_records() -> list[RequestRecord]:
