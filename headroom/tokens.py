@@ -223,8 +223,8 @@ _own_counters = threading.local()
 
 
 def _adopt_own_counter(encoding: str) -> None:
-    """Run on the background thread before its first count under ``encoding``: build the
-    counter it will use, and make this thread the first (so the fast) user of it."""
+    """Run on the background thread (see ``OWN_ENCODING_AFTER_CHARS``): build the counter it
+    will use from now on under ``encoding``, and make this thread its first (so fast) user."""
     if getattr(_own_counters, encoding, None) is None:
         count = own_token_counter(encoding)
         count(" ")
@@ -276,6 +276,8 @@ def count_edited(new: str, old: str, encoding: str = "o200k_base") -> int:
     start = _last_cut_before(new, head)
     end = piece_cut(new, len(new) - tail + 1) or len(new)
     shift = len(old) - len(new)
+    if 2 * (end - start) + shift > len(new):  # the edits span most of it: count it whole
+        return count_text(new, encoding)
     value = known - _encode_len(encoding, old[start : end + shift])
     value += _encode_len(encoding, new[start:end])
     _cache._store((encoding, new), value)

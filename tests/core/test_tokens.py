@@ -362,6 +362,21 @@ def test_an_edited_system_prompt_tokenizes_only_around_its_edits(
     assert sum(seen) < len(new) // 4, seen
 
 
+def test_an_edit_spanning_the_whole_text_costs_no_more_than_counting_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rules = "".join(f"Rule {i}: cite file paths, line numbers and tests.\n" for i in range(80))
+    old, new = f"Date: 2026-11-28\n{rules}", f"{rules}\n[Context: Date: 2026-11-28]"
+    clear_cache()
+    count_text(old)
+    real, seen = tokens_module._encode_len, []
+    monkeypatch.setattr(
+        tokens_module, "_encode_len", lambda e, t: (seen.append(len(t)), real(e, t))[1]
+    )
+    assert count_edited(new, old) == len(get_encoding("o200k_base").encode_ordinary(new))
+    assert sum(seen) <= len(new)
+
+
 @given(
     st.lists(
         st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=30), st.integers())),
