@@ -346,7 +346,7 @@ def test_an_edited_text_counts_exactly_what_tiktoken_counts(
 
 
 def test_an_edited_system_prompt_tokenizes_only_around_its_edits(
-    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     # alignment normalised the whitespace between two halves; the date after them stays
     rules = [f"Rule {i}: cite file paths, line numbers and tests.\n" for i in range(80)]
@@ -354,25 +354,19 @@ def test_an_edited_system_prompt_tokenizes_only_around_its_edits(
     new = "".join(rules[:40]) + "\n\n" + "".join(rules[40:]) + "Date: 2026-11-28"
     clear_cache()
     count_text(old)
-    real, seen = tokens_module._encode_len, []
-    monkeypatch.setattr(
-        tokens_module, "_encode_len", lambda e, t: (seen.append(len(t)), real(e, t))[1]
-    )
+    seen: list[int] = request.getfixturevalue("tokenized_lengths")  # after counting ``old``
     assert count_edited(new, old) == len(get_encoding("o200k_base").encode_ordinary(new))
     assert sum(seen) < len(new) // 4, seen
 
 
 def test_an_edit_spanning_the_whole_text_costs_no_more_than_counting_it(
-    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     rules = "".join(f"Rule {i}: cite file paths, line numbers and tests.\n" for i in range(80))
     old, new = f"Date: 2026-11-28\n{rules}", f"{rules}\n[Context: Date: 2026-11-28]"
     clear_cache()
     count_text(old)
-    real, seen = tokens_module._encode_len, []
-    monkeypatch.setattr(
-        tokens_module, "_encode_len", lambda e, t: (seen.append(len(t)), real(e, t))[1]
-    )
+    seen: list[int] = request.getfixturevalue("tokenized_lengths")  # after counting ``old``
     assert count_edited(new, old) == len(get_encoding("o200k_base").encode_ordinary(new))
     assert sum(seen) <= len(new)
 
