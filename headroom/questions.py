@@ -193,6 +193,11 @@ _STOPWORDS = frozenset(
 _TERM_LIMIT = 48
 
 
+def is_stopword(word: str) -> bool:
+    """Whether lowercase ``word`` is too common to name anything (``the``, ``show``)."""
+    return word in _STOPWORDS
+
+
 @functools.lru_cache(maxsize=2048)
 def question_terms(text: str, limit: int = _TERM_LIMIT) -> tuple[str, ...]:
     """Distinctive terms of a user question, lowercased, in first-seen order.
@@ -293,6 +298,19 @@ def identifier_terms(text: str) -> tuple[str, ...]:
         ):
             strong.append(term)
     return tuple(strong)
+
+
+@functools.lru_cache(maxsize=2048)
+def compound_terms(text: str) -> dict[str, tuple[str, ...]]:
+    """The terms of ``text`` that hold path punctuation (``2012-07-03T07:50:18Z``,
+    ``test/Issue.py``), lowercased, each with the parts it adds to ``question_terms``. Where
+    the whole is found, its parts (``07``, ``50``) name nothing more (do not mutate)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for match in _WORD.finditer(text):
+        whole, *parts = (t.lower() for t in _expand(match.group()))
+        if parts:
+            found[whole] = tuple(parts)
+    return found
 
 
 def _expand(token: str) -> list[str]:
@@ -401,5 +419,6 @@ def _collect_values(value: Any, key: str | None, words: list[str], depth: int) -
 
 def clear_caches() -> None:
     """Forget every memoised term (for benchmarks that measure a cold engine)."""
-    for cached in (question_terms, identifier_terms, argument_words, _two_part_terms, _part_words):
+    memoised = (question_terms, identifier_terms, compound_terms, argument_words)
+    for cached in (*memoised, _two_part_terms, _part_words):
         cached.cache_clear()

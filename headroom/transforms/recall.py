@@ -17,13 +17,14 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from ..conversation import role_of, text_of, tool_names_by_call_id
 from ..options import ToolProfile
 from ..plan import TransformResult
-from ..questions import identifier_terms
+from ..questions import compound_terms, identifier_terms
 from .base import TransformContext
 from .json_compress import (
     Shrinker,
@@ -34,8 +35,9 @@ from .json_compress import (
     parse_json,
 )
 from .json_references import SAME_AS_KEY, expand_references
+from .named_values import lowered_values, named_items, question_spans
 from .question_hits import item_question_hits, question_hits
-from .tool_output import is_text_part, split_digest
+from .tool_output import is_text_part, looks_like_json, split_digest
 
 NAME = "recall"
 RECALL_ID_PREFIX = "call_headroom_recall_"
@@ -60,18 +62,23 @@ def is_recall_message(message: object) -> bool:
     return False
 
 
-class _Memo:
+_V = TypeVar("_V")
+
+
+class _Memo(Generic[_V]):
     def __init__(self, max_entries: int = 4096) -> None:
-        self._data: OrderedDict[tuple[str, str, tuple[str, ...]], list[str]] = OrderedDict()
+        self._data: OrderedDict[tuple[str, str, tuple[str, ...]], _V] = OrderedDict()
         self._max = max_entries
         self._lock = threading.Lock()
 
-    def get_or_compute(self, key: tuple[str, str, tuple[str, ...]], compute: Any) -> list[str]:
+    def get_or_compute(
+        self, key: tuple[str, str, tuple[str, ...]], compute: Callable[[], _V]
+    ) -> _V:
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
                 return self._data[key]
-        value: list[str] = compute()
+        value = compute()
         with self._lock:
             self._data[key] = value
             while len(self._data) > self._max:
@@ -79,20 +86,124 @@ class _Memo:
         return value
 
 
-_memo = _Memo()
-_lowered = _Memo(max_entries=64)
+_memo: _Memo[list[str]] = _Memo()
+# The long arrays of a JSON tool output: found once, then each later question only looks
+# them up (a new question about a long chat must not walk every output again).
+_arrays: _Memo[list[list[Any]]] = _Memo(max_entries=64)
 
 
-def missing_parts(original: str, compressed: str, terms: tuple[str, ...]) -> list[str]:
-    """The parts of ``original`` that ``terms`` single out and ``compressed`` does not show."""
-    if not terms or original == compressed:
+@dataclass(frozen=True)
+class RecallTerms:
+    """What a later question names: its identifier terms (without the parts of a compound
+    term found whole, see ``recall_terms``) and its word spans (``question_spans``)."""
+
+    question: str
+    terms: tuple[str, ...]
+    spans: frozenset[str]
+
+
+def recall_terms(
+    question: str, originals: Sequence[str], lowered: Callable[[str], str] | None = None
+) -> RecallTerms:
+    """The terms ``question`` names in ``originals`` (the tool outputs before it). Where a
+    compound term is found whole (``2012-07-03T07:50:18Z``), its parts (``07``, ``50``) are
+    not meant: an item that merely holds them, in any of the outputs, is not recalled."""
+    terms = identifier_terms(question)
+    compounds = compound_terms(question)
+    if compounds:
+        lower = lowered or _lowered_text
+        found = {w for w in compounds if any(w in lower(o) for o in originals)}
+        meant = {p for w in found for p in compounds[w]} - compounds.keys()
+        terms = tuple(t for t in terms if t not in meant)
+    return RecallTerms(question, terms, question_spans(question))
+
+
+def missing_parts(
+    original: str, compressed: str, asked: RecallTerms, spans: frozenset[str] = frozenset()
+) -> list[str]:
+    """The parts of ``original`` that the question singles out and ``compressed`` does not
+    show. ``spans``: those of the question's spans that are values in ``original``
+    (``Vocabularies.named``)."""
+    if original == compressed or not (spans or asked.terms):
         return []
     return _memo.get_or_compute(
-        (original, compressed, terms),
-        lambda: (
-            _missing_parts(original, compressed, terms) if _may_mention(original, terms) else []
-        ),
+        (original, compressed, (asked.question, *asked.terms)),
+        lambda: _missing_if_named(original, compressed, asked.terms, spans),
     )
+
+
+def _missing_if_named(
+    original: str, compressed: str, terms: tuple[str, ...], spans: frozenset[str]
+) -> list[str]:
+    """``missing_parts``, parsing ``original`` only when the question may name a part of it:
+    it spells out a value whole, or one of its identifier terms is there."""
+    if not spans and not _may_mention(_lowered_text(original), terms):
+        return []
+    return _missing_parts(original, compressed, terms, spans)
+
+
+class _Output:
+    """What recall reads of one tool output's original text, each part made when first
+    wanted: its lowercased text and the lowercased values of its long lists."""
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        self._lowered: str | None = None
+        self._values: frozenset[str] | None = None
+
+    @property
+    def lowered(self) -> str:
+        if self._lowered is None:
+            self._lowered = self.original.lower()
+        return self._lowered
+
+    @property
+    def values(self) -> frozenset[str]:
+        if self._values is None:
+            self._values = _values(self.original)
+        return self._values
+
+
+# Tool outputs by original text: a request looks each up once (``Vocabularies``).
+_outputs: _Memo[_Output] = _Memo(max_entries=64)
+
+
+class Vocabularies:
+    """The tool outputs of one request as recall reads them (``_Output``): each looked up by
+    content once per request, not once per question, and a new question checked against
+    their values before anything is parsed."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[str, _Output]] = {}
+
+    def output(self, original: str) -> _Output:
+        seen = self._by_id.get(id(original))
+        if seen is None or seen[0] is not original:
+            found = _outputs.get_or_compute((original, "", ()), lambda: _Output(original))
+            seen = self._by_id[id(original)] = (original, found)
+        return seen[1]
+
+    def named(self, original: str, spans: frozenset[str]) -> frozenset[str]:
+        """The ``spans`` that are values in ``original``."""
+        if not spans or not looks_like_json(original):
+            return frozenset()
+        return spans & self.output(original).values
+
+    def lowered(self, original: str) -> str:
+        """``original`` lowercased."""
+        return self.output(original).lowered
+
+
+def _values(original: str) -> frozenset[str]:
+    document = parse_json(original)
+    if not is_json_document(document):
+        return frozenset()
+    arrays = _arrays.get_or_compute((original, "", ()), lambda: _long_arrays(document))
+    return frozenset().union(*(lowered_values(list_index(items)) for items in arrays))
+
+
+def _lowered_text(original: str) -> str:
+    return _outputs.get_or_compute((original, "", ()), lambda: _Output(original)).lowered
 
 
 # A term found this often in a text is too common to single out an item; a term not found
@@ -100,8 +211,7 @@ def missing_parts(original: str, compressed: str, terms: tuple[str, ...]) -> lis
 _MAX_OCCURRENCES = 24
 
 
-def _may_mention(original: str, terms: tuple[str, ...]) -> bool:
-    lowered = _lowered.get_or_compute((original, "", ()), lambda: [original.lower()])[0]
+def _may_mention(lowered: str, terms: tuple[str, ...]) -> bool:
     for term in terms:
         needle = term[1:] if term.startswith("#") else term
         if 0 < _occurrences(lowered, needle) <= _MAX_OCCURRENCES:
@@ -119,10 +229,13 @@ def _occurrences(lowered: str, needle: str) -> int:
     return len(re.findall(rf"(?<![0-9]){needle}(?![0-9])", lowered))
 
 
-def _missing_parts(original: str, compressed: str, terms: tuple[str, ...]) -> list[str]:
+def _missing_parts(
+    original: str, compressed: str, terms: tuple[str, ...], spans: frozenset[str]
+) -> list[str]:
     document = parse_json(original)
     if is_json_document(document):
-        return _json_parts(document, _visible_json(compressed), terms)
+        arrays = _arrays.get_or_compute((original, "", ()), lambda: _long_arrays(document))
+        return _json_parts(arrays, compressed, terms, spans)
     lines = original.split("\n")
     if len(lines) < _MIN_ARRAY:
         return []
@@ -142,22 +255,29 @@ def _visible_json(compressed: str) -> str:
     return dumps_min(expand_references(document)) or compressed
 
 
-def _json_parts(document: Any, compressed: str, terms: tuple[str, ...]) -> list[str]:
+def _json_parts(
+    arrays: list[list[Any]], compressed: str, terms: tuple[str, ...], spans: frozenset[str]
+) -> list[str]:
+    named: list[Any] = []
+    for items in arrays:
+        index = list_index(items)
+        hits = item_question_hits([p[0] for p in list_parts(items)], terms, max_keep=0, index=index)
+        hits |= named_items(index, spans)
+        named.extend(items[i] for i in sorted(hits))
+    if not named:
+        return []
+    shown = _visible_json(compressed)  # only now: writing references out costs a pass
     parts: list[str] = []
-    for items in _long_arrays(document):
-        hits = item_question_hits(
-            [p[0] for p in list_parts(items)], terms, max_keep=0, index=list_index(items)
-        )
-        for i in sorted(hits):
-            text = dumps_min(items[i])
-            if text is None or text in compressed:
-                continue
-            if len(text) > 8000:
-                text = dumps_min(Shrinker(_ITEM_PROFILE, terms).shrink(items[i], 0, True))
-            if text and text not in parts:
-                parts.append(text)
-            if len(parts) >= MAX_PARTS:
-                return parts
+    for item in named:
+        text = dumps_min(item)
+        if text is None or text in shown:
+            continue
+        if len(text) > 8000:
+            text = dumps_min(Shrinker(_ITEM_PROFILE, terms).shrink(item, 0, True))
+        if text and text not in parts:
+            parts.append(text)
+        if len(parts) >= MAX_PARTS:
+            return parts
     return parts
 
 
@@ -166,8 +286,9 @@ def _long_arrays(value: Any, depth: int = 0) -> list[list[Any]]:
     if depth > 8:
         return found
     if isinstance(value, list):
-        if len(value) >= _MIN_ARRAY:
+        if len(value) >= _MIN_ARRAY:  # its items are recalled whole: not the lists inside them
             found.append(value)
+            return found
         for item in value:
             if isinstance(item, (dict, list)):
                 found.extend(_long_arrays(item, depth + 1))
@@ -184,6 +305,7 @@ def apply(
     """Insert a recall unit after each user message whose question names parts that earlier
     compressed tool outputs left out. ``compressed`` has the same positions as ``aligned``."""
     calls = tool_names_by_call_id(aligned)
+    values = Vocabularies()
     out: list[Any] = []
     added = units = 0
     cut_before = False  # whether a tool output before this message was compressed
@@ -194,29 +316,34 @@ def apply(
             continue
         if role_of(message) != "user":
             continue
-        terms = identifier_terms(text_of(message.get("content")))
-        if not terms:
+        question = text_of(message.get("content"))
+        if not question:
             continue
+        earlier = [
+            (at, aligned[at], texts)
+            for at in range(index)
+            if role_of(aligned[at]) == "tool" and aligned[at] is not compressed[at]
+            for texts in [_compressed_texts(aligned[at], compressed[at])]
+            if texts
+        ]
+        originals = [o for _, _, texts in earlier for o, _ in texts]
+        asked = recall_terms(question, originals, values.lowered)
         units_here = 0
-        for earlier in range(index):
-            if units_here >= MAX_UNITS:
-                break
-            before = aligned[earlier]
-            after = compressed[earlier]
-            if role_of(before) != "tool" or before is after:
-                continue
+        for at, before, texts in earlier:
             parts = [
-                part
-                for original, shown in _compressed_texts(before, after)
-                for part in missing_parts(original, shown, terms)
+                p
+                for original, shown in texts
+                for p in missing_parts(original, shown, asked, values.named(original, asked.spans))
             ]
             if not parts:
                 continue
-            unit = _recall_unit(before, parts, calls, index, earlier)
+            unit = _recall_unit(before, parts, calls, index, at)
             out.extend(unit)
             added += sum(map(ctx.tokens_of, unit))
             units += 1
             units_here += 1
+            if units_here >= MAX_UNITS:
+                break
     return out, TransformResult(NAME, -added, 2 * units, {"recalled_units": units})
 
 

@@ -594,3 +594,74 @@ def test_the_plan_says_why_tool_output_went_out_whole() -> None:
     opted = Headroom().simulate(messages, tool_profiles={"t": {"text_lines": True}})
     (result,) = [t for t in opted.transforms if t.name.startswith("tool")]
     assert "plain_text" not in result.details["left_as_is"]
+
+
+def _catalogue_chat(catalogue: list[dict[str, Any]], follow_up: str) -> list[dict[str, Any]]:
+    messages = tool_request(json.dumps(catalogue), "Export the catalogue.", name="sql")
+    return messages + [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": follow_up},
+    ]
+
+
+def _recalled(plan_messages: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        m["content"]
+        for m in plan_messages[6:]
+        if m.get("role") == "tool" and isinstance(m.get("content"), str)
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "follow_up"),
+    [
+        ("All Because Of You", "What is the Bytes of All Because Of You?"),  # stopwords only
+        ("Wind Up", 'I need the TrackId for "Wind Up" please.'),  # a two-letter word
+        ("rappoccio", "Tell me everything about rappoccio."),  # a lowercase login
+        ("Fääri saared", "What is the official name of Fääri saared?"),  # not ASCII
+        (
+            "Started reading broadcast variable 37",
+            "Which host logged Started reading broadcast variable 37?",
+        ),  # a whole log message, unquoted
+        ("I'll try to document this.", "Find I'll try to document this. in that list."),
+    ],
+)
+def test_recall_finds_an_item_a_follow_up_names_word_for_word(name: str, follow_up: str) -> None:
+    catalogue = [{"TrackId": i, "Name": f"Track {i}", "Bytes": 1000 + i} for i in range(800)]
+    catalogue[555]["Name"] = name
+    plan = Headroom().simulate(_catalogue_chat(catalogue, follow_up))
+    assert '"Bytes":1555' not in plan.messages[3]["content"]  # cut from the list first
+    assert '"Bytes":1555' in _recalled(plan.messages)
+
+
+def test_recall_ignores_a_value_held_by_many_items_and_a_sentence_first_word() -> None:
+    catalogue = [{"TrackId": i, "Name": f"Track {i}", "Genre": "Rock"} for i in range(800)]
+    catalogue[555]["Name"] = "One"
+    for follow_up in ("Anything else about Rock?", "Thanks. One more question."):
+        plan = Headroom().simulate(_catalogue_chat(catalogue, follow_up))
+        assert len(plan.messages) == 6, follow_up  # nothing recalled
+
+
+def test_recall_does_not_take_the_parts_of_a_timestamp_found_whole() -> None:
+    # the timestamp's parts (2012, 07, 50) are in the first list; the whole only in the second
+    first = [
+        {"id": i, "created_at": f"2012-07-0{i % 9 + 1}T07:50:{i % 60:02d}Z"} for i in range(40)
+    ]
+    second = [
+        {"id": 100 + i, "created_at": f"2013-01-{i % 28 + 1:02d}T10:00:00Z"} for i in range(40)
+    ]
+    second[33]["created_at"] = "2012-07-03T07:50:18Z"
+    messages = tool_request(json.dumps(first), "List both.", name="gh")
+    messages[2]["tool_calls"].append(
+        {"id": "call_2", "type": "function", "function": {"name": "gh", "arguments": "{}"}}
+    )
+    messages += [
+        {"role": "tool", "tool_call_id": "call_2", "content": json.dumps(second)},
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "Which id has 2012-07-03T07:50:18Z?"},
+    ]
+    plan = Headroom().simulate(messages)
+    assert '"id":133' not in plan.messages[4]["content"]  # cut from the second list
+    recalled = [m for m in plan.messages[7:] if m.get("role") == "tool"]
+    assert len(recalled) == 1 and '"id":133' in recalled[0]["content"]
+    assert "call_2" in recalled[0]["content"]  # from the second output only

@@ -1,0 +1,145 @@
+"""Ask about random items of the workloads' JSON lists, and check that each item is sent.
+
+    python bench/item_probe.py [--seed N] [--per-list K] [--follow-up]
+
+The shared workloads ask one question each. This asks many more, the way users do: it picks
+an item of a long JSON list, names it by one of its own values ("What is the Bytes of All
+Because Of You?") and checks that another of the item's fields is in what would be sent.
+By default the question is the one the tool answered (the user message before the call);
+with ``--follow-up`` it comes after the output, as a later question, which recall answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from headroom import Headroom  # noqa: E402
+
+WORKLOADS = ROOT.parent / "shared" / "workloads" / "dev"
+TEMPLATES = (
+    "Tell me everything about {name}.",
+    "What is the {field} of {name}?",
+    'I need the {field} for "{name}" please.',
+    "Find {name} in that list and give me its {field}.",
+)
+
+
+def long_lists(node: Any) -> Iterator[list[dict[str, Any]]]:
+    """Lists of a dozen or more objects, outermost first."""
+    if isinstance(node, list):
+        if len(node) >= 12 and all(isinstance(x, dict) for x in node):
+            yield node
+            return
+        for inner in node[:3]:
+            yield from long_lists(inner)
+    elif isinstance(node, dict):
+        for inner in node.values():
+            yield from long_lists(inner)
+
+
+def scalars(item: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in item.items():
+        if isinstance(value, dict):
+            yield from scalars(value, f"{prefix}{key}.")
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            yield prefix + key, value
+
+
+def probe(item: dict[str, Any], items: list[Any], rng: random.Random) -> tuple[str, str] | None:
+    """(a question naming ``item`` by a value no other item holds, the text of another of its
+    fields that must be sent), or None when the item has no such value."""
+    fields = list(scalars(item))
+    names = [
+        v
+        for _, v in fields
+        if isinstance(v, str)
+        and 4 <= len(v) <= 60
+        and re.search("[A-Za-z]", v)
+        and "http" not in v
+        and sum(json.dumps(v) in json.dumps(x) for x in items) == 1
+    ]
+    if not names:
+        return None
+    name = rng.choice(names)
+    others = [
+        (f, v)
+        for f, v in fields
+        if v != name
+        and (not isinstance(v, str) or 1 <= len(v) <= 80)
+        and json.dumps(v) not in json.dumps(name)
+    ]
+    if not others:
+        return None
+    field, value = rng.choice(others)
+    key = field.rsplit(".", 1)[-1]
+    question = rng.choice(TEMPLATES).format(name=name, field=key.replace("_", " "))
+    return question, f"{json.dumps(key)}:{json.dumps(value, ensure_ascii=False)}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--per-list", type=int, default=8)
+    parser.add_argument("--follow-up", action="store_true")
+    args = parser.parse_args()
+    rng, engine = random.Random(args.seed), Headroom()
+    table = Table(title="Items named by a question and not sent")
+    for column in ("workload", "question", "field that must be sent"):
+        table.add_column(column)
+    asked = lost = 0
+    for path in sorted(WORKLOADS.glob("*.json")):
+        request = json.loads(path.read_text())["request"]
+        messages = request["messages"]
+        for at, message in enumerate(messages):
+            if message.get("role") != "tool" or not isinstance(message.get("content"), str):
+                continue
+            try:
+                document = json.loads(message["content"])
+            except ValueError:
+                continue
+            for items in list(long_lists(document))[:2]:
+                for _ in range(args.per_list):
+                    found = probe(items[rng.randrange(len(items))], items, rng)
+                    if found is None:
+                        continue
+                    question, needle = found
+                    chat = list(messages)
+                    if args.follow_up:
+                        chat += [
+                            {"role": "assistant", "content": "Done."},
+                            {"role": "user", "content": question},
+                        ]
+                    else:
+                        asking = max(i for i in range(at) if messages[i]["role"] == "user")
+                        chat[asking] = {"role": "user", "content": question}
+                    plan = engine.simulate(chat, model=request["model"], tools=request.get("tools"))
+                    sent = "\n".join(
+                        m["content"]
+                        for m in plan.messages
+                        if m.get("role") != "user" and isinstance(m.get("content"), str)
+                    )
+                    asked += 1
+                    if needle not in sent:
+                        lost += 1
+                        table.add_row(path.name[:6], question, needle[:60])
+    console = Console()
+    if lost:
+        console.print(table)
+    console.print(f"questions asked: {asked}; items not sent: {lost}")
+
+
+if __name__ == "__main__":
+    main()
