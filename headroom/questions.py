@@ -15,7 +15,8 @@ from typing import Any
 
 from .conversation import user_text_before
 
-_WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./:@-]*[A-Za-z0-9_]|[A-Za-z0-9]")
+# Words of any script (``Viêt``, ``Österreich``), with inner path punctuation (``fields.py``).
+_WORD = re.compile(r"\w[\w./:@-]*\w|[^\W_]")
 _STOPWORDS = frozenset(
     [
         "a",

@@ -94,7 +94,7 @@ _SIGNALS_MEMO_ENTRIES = 32  # like the parse memo: holds lists of that many docu
 # Item parts by list identity, held like the signal scans: recall searches the same parsed
 # list for a later question's terms.
 _parts_memo: dict[int, tuple[list[Any], _ListParts]] = {}
-_PARTS_MEMO_ENTRIES = 8
+_PARTS_MEMO_ENTRIES = 32  # like the parse memo: recall's later questions find them
 
 
 def parse_json(text: str) -> Any:

@@ -42,7 +42,12 @@ class PartIndex:
     ) -> set[int]:
         """Indices of the items that hold any of the parts at ``part_indices``; of ``items``
         when given (lists of some of each item's parts, as the signal texts are)."""
-        held = set(map(self.parts.__getitem__, part_indices))
+        return self.items_holding_texts(set(map(self.parts.__getitem__, part_indices)), items)
+
+    def items_holding_texts(
+        self, held: set[str], items: Sequence[Sequence[str]] | None = None
+    ) -> set[int]:
+        """``items_holding`` for the parts themselves."""
         if not held:
             return set()
         lists = self.items if items is None else items

@@ -19,7 +19,7 @@ def _term_regex(term: str) -> str:
         # "#49": the number as a whole value, a path segment or a "#49" reference.
         return rf"(?:(?<=[\s#/])|^){term[1:]}(?=[\s/?#]|$)"
     body = re.escape(term)
-    left = "(?<![0-9])" if term[:1].isdigit() else "(?<![A-Za-z0-9])"
+    left = "(?<![0-9])" if term[:1].isdigit() else "(?<![^\\W_])"  # no letter or digit before
     right = "(?![0-9])" if term[-1:].isdigit() else ""
     return f"{left}{body}{right}"
 

@@ -35,7 +35,7 @@ from .json_compress import (
     parse_json,
 )
 from .json_references import SAME_AS_KEY, expand_references
-from .named_values import lowered_values, named_items, question_spans
+from .named_values import named_items, named_values, question_spans
 from .question_hits import item_question_hits, question_hits
 from .tool_output import is_text_part, looks_like_json, split_digest
 
@@ -87,9 +87,6 @@ class _Memo(Generic[_V]):
 
 
 _memo: _Memo[list[str]] = _Memo()
-# The long arrays of a JSON tool output: found once, then each later question only looks
-# them up (a new question about a long chat must not walk every output again).
-_arrays: _Memo[list[list[Any]]] = _Memo(max_entries=64)
 
 
 @dataclass(frozen=True)
@@ -144,12 +141,15 @@ def _missing_if_named(
 
 class _Output:
     """What recall reads of one tool output's original text, each part made when first
-    wanted: its lowercased text and the lowercased values of its long lists."""
+    wanted: its lowercased text, its long lists and, per question, the question's spans that
+    are values in them (an agent loop asks the same question of it every request)."""
 
     def __init__(self, original: str) -> None:
         self.original = original
         self._lowered: str | None = None
-        self._values: frozenset[str] | None = None
+        self._arrays: list[list[Any]] | None = None
+        self._named: OrderedDict[frozenset[str], frozenset[str]] = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def lowered(self) -> str:
@@ -158,14 +158,33 @@ class _Output:
         return self._lowered
 
     @property
-    def values(self) -> frozenset[str]:
-        if self._values is None:
-            self._values = _values(self.original)
-        return self._values
+    def arrays(self) -> list[list[Any]]:
+        if self._arrays is None:
+            document = parse_json(self.original)
+            self._arrays = _long_arrays(document) if is_json_document(document) else []
+        return self._arrays
+
+    def named(self, spans: frozenset[str]) -> frozenset[str]:
+        """The ``spans`` that are values in the long lists."""
+        with self._lock:
+            found = self._named.get(spans)
+        if found is None:
+            found = frozenset().union(
+                *(named_values(list_index(items), spans) for items in self.arrays)
+            )
+            with self._lock:
+                self._named[spans] = found
+                if len(self._named) > _QUESTIONS_PER_OUTPUT:
+                    self._named.popitem(last=False)
+        return found
 
 
-# Tool outputs by original text: a request looks each up once (``Vocabularies``).
-_outputs: _Memo[_Output] = _Memo(max_entries=64)
+_QUESTIONS_PER_OUTPUT = 64
+
+
+# Tool outputs by original text: a request looks each up once (``Vocabularies``), and a new
+# question about a long chat does not walk every output again. As many as the parse memo.
+_outputs: _Memo[_Output] = _Memo(max_entries=32)
 
 
 class Vocabularies:
@@ -187,19 +206,11 @@ class Vocabularies:
         """The ``spans`` that are values in ``original``."""
         if not spans or not looks_like_json(original):
             return frozenset()
-        return spans & self.output(original).values
+        return self.output(original).named(spans)
 
     def lowered(self, original: str) -> str:
         """``original`` lowercased."""
         return self.output(original).lowered
-
-
-def _values(original: str) -> frozenset[str]:
-    document = parse_json(original)
-    if not is_json_document(document):
-        return frozenset()
-    arrays = _arrays.get_or_compute((original, "", ()), lambda: _long_arrays(document))
-    return frozenset().union(*(lowered_values(list_index(items)) for items in arrays))
 
 
 def _lowered_text(original: str) -> str:
@@ -234,7 +245,7 @@ def _missing_parts(
 ) -> list[str]:
     document = parse_json(original)
     if is_json_document(document):
-        arrays = _arrays.get_or_compute((original, "", ()), lambda: _long_arrays(document))
+        arrays = _outputs.get_or_compute((original, "", ()), lambda: _Output(original)).arrays
         return _json_parts(arrays, compressed, terms, spans)
     lines = original.split("\n")
     if len(lines) < _MIN_ARRAY:

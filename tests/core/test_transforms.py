@@ -637,7 +637,11 @@ def test_recall_finds_an_item_a_follow_up_names_word_for_word(name: str, follow_
 def test_recall_ignores_a_value_held_by_many_items_and_a_sentence_first_word() -> None:
     catalogue = [{"TrackId": i, "Name": f"Track {i}", "Genre": "Rock"} for i in range(800)]
     catalogue[555]["Name"] = "One"
-    for follow_up in ("Anything else about Rock?", "Thanks. One more question."):
+    for follow_up in (
+        "Anything else about Rock?",  # 800 items hold it
+        "Thanks. One more question.",  # a sentence's first word
+        "And which invoice is the very last one?",  # one word, spelled otherwise
+    ):
         plan = Headroom().simulate(_catalogue_chat(catalogue, follow_up))
         assert len(plan.messages) == 6, follow_up  # nothing recalled
 
@@ -665,3 +669,13 @@ def test_recall_does_not_take_the_parts_of_a_timestamp_found_whole() -> None:
     recalled = [m for m in plan.messages[7:] if m.get("role") == "tool"]
     assert len(recalled) == 1 and '"id":133' in recalled[0]["content"]
     assert "call_2" in recalled[0]["content"]  # from the second output only
+
+
+def test_a_question_in_another_script_names_its_item() -> None:
+    # "Łódź" has no ASCII word of three letters: read as ASCII, the question names nothing
+    cities = [{"id": i, "name": f"City {i}", "population": 1000 + i} for i in range(300)]
+    cities[150]["name"] = "Łódź"
+    messages = tool_request(json.dumps(cities), "How many people live in Łódź?", name="sql")
+    plan = Headroom().simulate(messages)
+    assert '"__headroom_truncated"' in plan.messages[3]["content"]
+    assert '"population":1150' in plan.messages[3]["content"]
