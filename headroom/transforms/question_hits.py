@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
+from itertools import chain
 
 from .part_index import PartIndex
 from .signals import first_letter_gate
@@ -85,7 +87,37 @@ def item_question_hits(
     matches: dict[int, list[str]] = {}
     for scan, first in scans:
         matches.update((first + i, found) for i, found in _term_matches(scan, present).items())
+    matches = _without_common(matches, index, terms, n)
     return _ranked_hits(index.gather(matches), terms, n, max_keep, keep_ties)
+
+
+def _without_common(
+    by_part: dict[int, list[str]], index: PartIndex, terms: Sequence[str], n: int
+) -> dict[int, list[str]]:
+    """``by_part`` without the matches of terms that more than half of the ``n`` items hold
+    (``www1`` in every line of www1's log): ``_ranked_hits`` would find them of no use, after
+    gathering and scoring them item by item. Counted by distinct part first, exactly only
+    when that bound is over half."""
+    half = max(n // 2, 1)
+    canonical: dict[str, str] = {}
+    parts_of: dict[str, list[int]] = {}
+    for part, found in by_part.items():
+        for match in set(found):
+            term = canonical.get(match)
+            if term is None:
+                term = canonical[match] = _canonical(match, terms)
+            parts_of.setdefault(term, []).append(part)
+    common = {
+        term
+        for term, parts in parts_of.items()
+        if index.holders_at_most(parts) > half and len(index.items_holding(parts)) > half
+    }
+    if not common:
+        return by_part
+    kept = {
+        part: [m for m in found if canonical[m] not in common] for part, found in by_part.items()
+    }
+    return {part: found for part, found in kept.items() if found}
 
 
 def _term_matches(scan: TextScan, present: Sequence[str]) -> dict[int, list[str]]:
@@ -109,18 +141,22 @@ def _ranked_hits(
 ) -> set[int]:
     """The texts to keep out of ``n``, from each text's matches (``question_hits``)."""
     candidates = sorted(matches)
-    found = [{_canonical(m, terms) for m in matches[i]} for i in candidates]
-    df: dict[str, int] = {}
-    for hits in found:
-        for term in hits:
-            df[term] = df.get(term, 0) + 1
+    # Thousands of items share a few match spellings and term sets (every log line's
+    # "error"): each spelling is made canonical, and each set scored, once.
+    spellings = set(chain.from_iterable(matches.values()))
+    canonical = {m: _canonical(m, terms) for m in spellings}
+    found = [frozenset(map(canonical.__getitem__, matches[i])) for i in candidates]
+    df = Counter(chain.from_iterable(found))
     useful = {t: math.log(n / c) for t, c in df.items() if c <= max(n // 2, 1)}
     if not useful:
         return set()
     pairs = list(zip(candidates, found, strict=True))
-    keep = {i for i, hits in pairs if any(df[t] <= 3 and t in useful for t in hits)}
+    kinds = set(found)
+    rare = {h for h in kinds if any(df[t] <= 3 and t in useful for t in h)}
+    keep = {i for i, hits in pairs if hits in rare}
     # fsum: the same score whatever order a set of terms is iterated in (hash seeds differ)
-    scored = [(math.fsum(useful.get(t, 0.0) for t in hits), i) for i, hits in pairs]
+    score = {h: math.fsum(useful.get(t, 0.0) for t in h) for h in kinds}
+    scored = [(score[hits], i) for i, hits in pairs]
     ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
     cut = _with_ties(ranked, max_keep, n) if keep_ties else max_keep
     keep.update(i for _, i in ranked[:cut])
@@ -131,7 +167,7 @@ def _ranked_hits(
 def _other_ways(
     rest: list[tuple[float, int]],
     kept: list[tuple[float, int]],
-    hits: dict[int, set[str]],
+    hits: dict[int, frozenset[str]],
     useful: dict[str, float],
     most: int,
 ) -> list[int]:
