@@ -204,9 +204,51 @@ def question_terms(text: str, limit: int = _TERM_LIMIT) -> tuple[str, ...]:
     """Distinctive terms of a user question, lowercased, in first-seen order.
 
     Words of three characters or more that are not stopwords, numbers of two digits or more
-    (``#49`` -> ``49``), and path-like tokens with their parts (``test/Issue.py``).
+    (``#49`` -> ``49``), and path-like tokens with their parts (``test/Issue.py``); then,
+    while there is room, the question's phrases (``phrases``).
     """
-    return _terms_of_parts((text,), limit)
+    return _with_phrases(_terms_of_parts((text,), limit), text, limit)
+
+
+def _with_phrases(terms: tuple[str, ...], text: str, limit: int) -> tuple[str, ...]:
+    found = phrases(text)
+    if not found or len(terms) >= limit:
+        return terms
+    return tuple(dict.fromkeys((*terms, *found)))[:limit]
+
+
+_MAX_PHRASE_TEXT = 2_000  # a longer text (a pasted issue) has terms enough
+_DOUBLE_QUOTED = re.compile(r"[\"“]([^\"”\n]{3,80})[\"”]")
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+@functools.lru_cache(maxsize=2048)
+def phrases(text: str) -> tuple[str, ...]:
+    """Names of several words in ``text``, lowercased: double-quoted ones ("Wind Up") and runs
+    of capitalised words ("All Because Of You"), the first word of a sentence left out. A
+    title of common words has no term of its own, and its words single nothing out."""
+    if len(text) > _MAX_PHRASE_TEXT:
+        return ()
+    found = [q.strip() for q in _DOUBLE_QUOTED.findall(text) if " " in q.strip()]
+    run: list[re.Match[str]] = []
+    for word in (*_NAME_WORD.finditer(text), None):
+        joined = word is not None and run and text[run[-1].end() : word.start()] == " "
+        if word is not None and word.group()[:1].isupper() and (joined or not run):
+            run.append(word)
+            continue
+        found.extend(_run_phrase(text, run))
+        run = [word] if word is not None and word.group()[:1].isupper() else []
+    return tuple(dict.fromkeys(p.lower() for p in found))
+
+
+def _run_phrase(text: str, run: list[re.Match[str]]) -> list[str]:
+    """The run of capitalised words as a phrase, its first word left out at a sentence start."""
+    if run and _SENTENCE_START_AT.search(text, 0, run[0].start()):
+        run = run[1:]
+    return [text[run[0].start() : run[-1].end()]] if len(run) >= 2 else []
+
+
+_SENTENCE_START_AT = re.compile(r"(?:\A|[.!?;:\n])\s*[\"'“‘(\[]*\Z")
 
 
 def _terms_of_parts(parts: tuple[str, ...], limit: int) -> tuple[str, ...]:
@@ -344,7 +386,7 @@ def tool_question_terms(
 @functools.lru_cache(maxsize=2048)
 def _two_part_terms(question: str, arguments: str) -> tuple[str, ...]:
     """``question_terms(question + "\n" + arguments)``, from each part's memoised words."""
-    return _terms_of_parts((question, arguments), _TERM_LIMIT)
+    return _with_phrases(_terms_of_parts((question, arguments), _TERM_LIMIT), question, _TERM_LIMIT)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -420,6 +462,6 @@ def _collect_values(value: Any, key: str | None, words: list[str], depth: int) -
 
 def clear_caches() -> None:
     """Forget every memoised term (for benchmarks that measure a cold engine)."""
-    memoised = (question_terms, identifier_terms, compound_terms, argument_words)
+    memoised = (question_terms, identifier_terms, compound_terms, argument_words, phrases)
     for cached in (*memoised, _two_part_terms, _part_words):
         cached.cache_clear()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from headroom import Headroom, HeadroomBudgetError, count_tokens
-from headroom.questions import argument_words
+from headroom.questions import argument_words, phrases
 from headroom.tokens import count_text
 from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values
@@ -679,3 +679,23 @@ def test_a_question_in_another_script_names_its_item() -> None:
     plan = Headroom().simulate(messages)
     assert '"__headroom_truncated"' in plan.messages[3]["content"]
     assert '"population":1150' in plan.messages[3]["content"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the Bytes of All Because Of You?", 'How big is "all because of you"?'],
+)
+def test_a_title_of_common_words_names_its_item(question: str) -> None:
+    # every word of the title is a stopword: only the phrase singles the track out
+    catalogue = [{"TrackId": i, "Name": f"Track {i}", "Bytes": 1000 + i} for i in range(800)]
+    catalogue[555]["Name"] = "All Because Of You"
+    plan = Headroom().simulate(tool_request(json.dumps(catalogue), question, name="sql"))
+    assert '"__headroom_truncated"' in plan.messages[3]["content"]
+    assert '"Bytes":1555' in plan.messages[3]["content"]
+
+
+def test_phrases_are_quoted_names_and_runs_of_capitalised_words() -> None:
+    assert phrases('Find "Wind Up" and Love Is Blind. Windows Update failed.') == (
+        "wind up",
+        "love is blind",
+    )
