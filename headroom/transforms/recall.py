@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from ..conversation import role_of, text_of, tool_names_by_call_id
 from ..options import ToolProfile
@@ -63,6 +63,7 @@ def is_recall_message(message: object) -> bool:
 
 
 _V = TypeVar("_V")
+_MISSING = object()
 
 
 class _Memo(Generic[_V]):
@@ -74,10 +75,11 @@ class _Memo(Generic[_V]):
     def get_or_compute(
         self, key: tuple[str, str, tuple[str, ...]], compute: Callable[[], _V]
     ) -> _V:
-        with self._lock:
-            if key in self._data:
+        with self._lock:  # one lookup and one move: keys hold whole tool outputs to compare
+            found = self._data.get(key, _MISSING)
+            if found is not _MISSING:
                 self._data.move_to_end(key)
-                return self._data[key]
+                return cast(_V, found)
         value = compute()
         with self._lock:
             self._data[key] = value
