@@ -24,7 +24,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from .conversation import (
     SYSTEM_ROLES,
@@ -50,6 +50,9 @@ _MIN_HTML_TAGS = 20
 T = TypeVar("T")
 
 
+_MISSING = object()
+
+
 class _FactMemo:
     """A small LRU for per-content facts."""
 
@@ -59,11 +62,11 @@ class _FactMemo:
         self._lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._data:
+        with self._lock:  # one lookup, one move: keys hold whole texts, compared in full
+            found = self._data.get(key, _MISSING)
+            if found is not _MISSING:
                 self._data.move_to_end(key)
-                value: T = self._data[key]
-                return value
+                return cast(T, found)
         value = compute()
         with self._lock:
             self._data[key] = value

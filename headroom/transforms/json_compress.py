@@ -51,6 +51,9 @@ def _reject_constant(name: str) -> Any:
     raise _Reject(f"non-standard constant {name}")
 
 
+_ABSENT = object()
+
+
 class _ParseMemo:
     """The last few parsed documents by text: one request parses a tool output for the audit,
     for compression, again for the rolling window's harder pass and for recall. Callers treat
@@ -64,11 +67,12 @@ class _ParseMemo:
         self._lock = threading.Lock()
 
     def get(self, text: str) -> Any:
-        with self._lock:
-            if text in self._data:
-                self._data.move_to_end(text)
-                return self._data[text]
-        return None
+        with self._lock:  # one lookup, one move: a deep-copied text is compared in full
+            found = self._data.get(text, _ABSENT)
+            if found is _ABSENT:
+                return None
+            self._data.move_to_end(text)
+            return found
 
     def put(self, text: str, document: Any) -> None:
         if len(text) > self._max_chars // 4:
