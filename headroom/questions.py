@@ -289,7 +289,7 @@ def _part_words(text: str) -> tuple[tuple[tuple[str, ...], ...], bool]:
             t = term.lower()
             if t in seen or t in _STOPWORDS:
                 continue
-            if (t.isdigit() and len(t) >= 2) or (not t.isdigit() and len(t) >= 3):
+            if _long_enough(t):
                 seen.add(t)
                 group.append(t)
         if group:
@@ -309,7 +309,7 @@ def _terms_read(text: str, limit: int) -> tuple[str, ...]:
             t = term.lower()
             if t in _STOPWORDS or t in seen or "#" + t in seen:
                 continue
-            if (t.isdigit() and len(t) >= 2) or (not t.isdigit() and len(t) >= 3):
+            if _long_enough(t):
                 seen[t] = None
         if len(seen) >= limit:
             break
@@ -357,7 +357,12 @@ def compound_terms(text: str) -> dict[str, tuple[str, ...]]:
 
 
 def _expand(token: str) -> list[str]:
-    """The token, then its parts when it holds path punctuation (``test/Issue.py``)."""
+    """The token, then its parts when it holds path punctuation (``test/Issue.py``) or runs
+    of Japanese or Chinese script with no space between words (``ドミニカ国の首都は``)."""
+    if not token.isascii():
+        runs = SCRIPT_RUN.findall(token)
+        if len(runs) > 1:
+            return [token, *runs]
     if token.isalnum() or token.isidentifier():  # letters, digits and _ only: one piece
         return [token]
     pieces = _PATH_PUNCTUATION.split(token)
@@ -367,6 +372,23 @@ def _expand(token: str) -> list[str]:
 
 
 _PATH_PUNCTUATION = re.compile(r"[./:@-]+")
+
+
+def _long_enough(term: str) -> bool:
+    """Numbers of two digits or more, words of three characters or more (two in Japanese or
+    Chinese script, where ``中国`` is a word)."""
+    if term.isdigit():
+        return len(term) >= 2
+    return len(term) >= 3 or (len(term) == 2 and _KANA_HAN_CHAR.match(term) is not None)
+
+
+# Katakana, hiragana, Han, then anything else: where Japanese and Chinese, written without
+# spaces, change script is most often where one word ends (ドミニカ|国|の|首都|は).
+_KANA_HAN = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+_KANA_HAN_CHAR = re.compile(f"[{_KANA_HAN}]")
+SCRIPT_RUN = re.compile(
+    f"[\u30a0-\u30ff\u31f0-\u31ff]+|[\u3040-\u309f]+|[\u3400-\u4dbf\u4e00-\u9fff]+|[^{_KANA_HAN}]+"
+)
 
 
 def tool_question_terms(

@@ -21,7 +21,11 @@ from .part_index import PartIndex
 MAX_WORDS = 64  # a longer question (a pasted issue text) is not read span by span
 MAX_SPAN_WORDS = 16
 MAX_HOLDERS = 3
-_WORD = re.compile(r"[^\W_]+")  # letters and digits of any script
+# Letters and digits of any script; Japanese and Chinese cut where the script changes.
+_WORD = re.compile(
+    r"[\u30a0-\u30ff\u31f0-\u31ff]+|[\u3040-\u309f]+|[\u3400-\u4dbf\u4e00-\u9fff]+"
+    r"|[^\W_\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff]+"
+)
 _END = re.compile(r"[^\s\w]*")  # the punctuation right after a word
 _SENTENCE_START = re.compile(r"(?:\A|[.!?;:\n])[\s\"'“‘(\[]*\Z")  # what comes before a first word
 

@@ -619,6 +619,7 @@ def _recalled(plan_messages: list[dict[str, Any]]) -> str:
         ("Wind Up", 'I need the TrackId for "Wind Up" please.'),  # a two-letter word
         ("rappoccio", "Tell me everything about rappoccio."),  # a lowercase login
         ("Fääri saared", "What is the official name of Fääri saared?"),  # not ASCII
+        ("ドミニカ国", "ドミニカ国のバイト数は？"),  # no space between the words
         (
             "Started reading broadcast variable 37",
             "Which host logged Started reading broadcast variable 37?",
@@ -671,11 +672,19 @@ def test_recall_does_not_take_the_parts_of_a_timestamp_found_whole() -> None:
     assert "call_2" in recalled[0]["content"]  # from the second output only
 
 
-def test_a_question_in_another_script_names_its_item() -> None:
-    # "Łódź" has no ASCII word of three letters: read as ASCII, the question names nothing
+@pytest.mark.parametrize(
+    ("name", "question"),
+    [
+        ("Łódź", "How many people live in Łódź?"),  # no ASCII word of three letters
+        ("Румыния", "Сколько людей живёт в Румыния?"),  # no ASCII at all
+        ("ドミニカ国", "ドミニカ国の人口は？"),  # no space between the words
+        ("中国", "中国の人口は？"),  # a word of two characters
+    ],
+)
+def test_a_question_in_another_script_names_its_item(name: str, question: str) -> None:
     cities = [{"id": i, "name": f"City {i}", "population": 1000 + i} for i in range(300)]
-    cities[150]["name"] = "Łódź"
-    messages = tool_request(json.dumps(cities), "How many people live in Łódź?", name="sql")
+    cities[150]["name"] = name
+    messages = tool_request(json.dumps(cities, ensure_ascii=False), question, name="sql")
     plan = Headroom().simulate(messages)
     assert '"__headroom_truncated"' in plan.messages[3]["content"]
     assert '"population":1150' in plan.messages[3]["content"]
