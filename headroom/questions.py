@@ -211,6 +211,9 @@ def question_terms(text: str, limit: int = _TERM_LIMIT) -> tuple[str, ...]:
 
 
 def _with_phrases(terms: tuple[str, ...], text: str, limit: int) -> tuple[str, ...]:
+    """``terms``, then, while there is room, the question's ``phrases``: matched only as a
+    whole value (``question_hits``), so "United States" names the country, not every
+    "United States dollar" (its words already find those)."""
     found = phrases(text)
     if not found or len(terms) >= limit:
         return terms
@@ -379,13 +382,13 @@ def _long_enough(term: str) -> bool:
     Chinese script, where ``中国`` is a word)."""
     if term.isdigit():
         return len(term) >= 2
-    return len(term) >= 3 or (len(term) == 2 and _KANA_HAN_CHAR.match(term) is not None)
+    return len(term) >= 3 or (len(term) == 2 and KANA_HAN_CHAR.match(term) is not None)
 
 
 # Katakana, hiragana, Han, then anything else: where Japanese and Chinese, written without
 # spaces, change script is most often where one word ends (ドミニカ|国|の|首都|は).
 _KANA_HAN = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-_KANA_HAN_CHAR = re.compile(f"[{_KANA_HAN}]")
+KANA_HAN_CHAR = re.compile(f"[{_KANA_HAN}]")
 SCRIPT_RUN = re.compile(
     f"[\u30a0-\u30ff\u31f0-\u31ff]+|[\u3040-\u309f]+|[\u3400-\u4dbf\u4e00-\u9fff]+|[^{_KANA_HAN}]+"
 )

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from itertools import chain
 
+from ..questions import KANA_HAN_CHAR
 from .part_index import PartIndex
 from .signals import first_letter_gate
 from .text_scan import TextScan
@@ -21,7 +22,14 @@ def _term_regex(term: str) -> str:
         # "#49": the number as a whole value, a path segment or a "#49" reference.
         return rf"(?:(?<=[\s#/])|^){term[1:]}(?=[\s/?#]|$)"
     body = re.escape(term)
-    left = "(?<![0-9])" if term[:1].isdigit() else "(?<![^\\W_])"  # no letter or digit before
+    if " " in term:  # a phrase (``phrases``): a whole value, a whole line, nothing less
+        return rf"(?<![^\n]){body}(?![^\n])"
+    if KANA_HAN_CHAR.match(term):
+        left = ""  # Japanese and Chinese words start anywhere (北|マケドニア: no space between)
+    elif term[:1].isdigit():
+        left = "(?<![0-9])"
+    else:
+        left = "(?<![^\\W_])"  # no letter or digit before
     right = "(?![0-9])" if term[-1:].isdigit() else ""
     return f"{left}{body}{right}"
 

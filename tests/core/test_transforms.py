@@ -679,6 +679,7 @@ def test_recall_does_not_take_the_parts_of_a_timestamp_found_whole() -> None:
         ("Румыния", "Сколько людей живёт в Румыния?"),  # no ASCII at all
         ("ドミニカ国", "ドミニカ国の人口は？"),  # no space between the words
         ("中国", "中国の人口は？"),  # a word of two characters
+        ("北マケドニア", "マケドニアの人口は？"),  # a word inside a longer one
     ],
 )
 def test_a_question_in_another_script_names_its_item(name: str, question: str) -> None:
@@ -708,3 +709,17 @@ def test_phrases_are_quoted_names_and_runs_of_capitalised_words() -> None:
         "wind up",
         "love is blind",
     )
+
+
+def test_a_phrase_of_two_terms_does_not_tie_its_item_with_their_holders() -> None:
+    # "United States" is in 40 currencies: as a third term it would tie them with the country
+    countries = [
+        {"id": i, "name": f"Country {i}", "currency": "Euro", "capital": f"City {i}"}
+        for i in range(300)
+    ]
+    for i in range(0, 200, 5):
+        countries[i]["currency"] = "United States dollar"
+    countries[250].update(name="United States", currency="United States dollar")
+    question = "What is the capital of United States?"
+    plan = Headroom().simulate(tool_request(json.dumps(countries), question, name="api"))
+    assert '"capital":"City 250"' in plan.messages[3]["content"]
