@@ -27,7 +27,7 @@ _WORD = re.compile(
     r"|[^\W_\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff]+"
 )
 _END = re.compile(r"[^\s\w]*")  # the punctuation right after a word
-_SENTENCE_START = re.compile(r"(?:\A|[.!?;:\n])[\s\"'“‘(\[]*\Z")  # what comes before a first word
+_SENTENCE_END = re.compile(r"[.!?;:\n]")  # between two words: the second starts a sentence
 
 
 @functools.lru_cache(maxsize=2048)
@@ -42,8 +42,11 @@ def question_spans(question: str) -> frozenset[str]:
         return frozenset()
     ends = [_punctuation_end(question, w.end()) for w in words]
     spans: set[str] = set()
+    previous_end = 0
     for i, first in enumerate(words):
-        alone = 1 if _SENTENCE_START.search(question, 0, first.start()) else 0
+        gap = question[previous_end : first.start()]
+        previous_end = first.end()
+        alone = 1 if i == 0 or _SENTENCE_END.search(gap) else 0
         for j in range(i + alone, min(i + MAX_SPAN_WORDS, len(words))):
             spans.add(question[first.start() : words[j].end()])
             spans.add(question[first.start() : ends[j]])  # with a closing "." or ")"
@@ -56,7 +59,7 @@ def _spellings(spans: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for span in spans:
         found.add(span)
-        if _WORD.fullmatch(span) is None:
+        if len(_WORD.findall(span)) > 1:
             found.update((span.lower(), span.upper(), span.title(), span[:1].upper() + span[1:]))
     return found
 
