@@ -51,6 +51,7 @@ def cold_engine() -> Headroom:
     tool_output._memo = tool_output._Memo()
     tool_output._candidates = tool_output._Memo()
     recall._memo = recall._Memo()
+    recall._outputs = recall._Memo(max_entries=32)
     from headroom import analysis
     from headroom.transforms import json_compress
 
