@@ -387,11 +387,10 @@ def _long_enough(term: str) -> bool:
 
 # Katakana, hiragana, Han, then anything else: where Japanese and Chinese, written without
 # spaces, change script is most often where one word ends (ドミニカ|国|の|首都|は).
-_KANA_HAN = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-KANA_HAN_CHAR = re.compile(f"[{_KANA_HAN}]")
-SCRIPT_RUN = re.compile(
-    f"[\u30a0-\u30ff\u31f0-\u31ff]+|[\u3040-\u309f]+|[\u3400-\u4dbf\u4e00-\u9fff]+|[^{_KANA_HAN}]+"
-)
+KANA_HAN = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+KANA_HAN_RUNS = "[\u30a0-\u30ff\u31f0-\u31ff]+|[\u3040-\u309f]+|[\u3400-\u4dbf\u4e00-\u9fff]+"
+KANA_HAN_CHAR = re.compile(f"[{KANA_HAN}]")
+SCRIPT_RUN = re.compile(f"{KANA_HAN_RUNS}|[^{KANA_HAN}]+")
 
 
 def tool_question_terms(

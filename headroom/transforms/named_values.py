@@ -15,17 +15,14 @@ import functools
 import re
 from collections.abc import Iterable
 
-from ..questions import is_stopword
+from ..questions import KANA_HAN, KANA_HAN_RUNS, is_stopword
 from .part_index import PartIndex
 
 MAX_WORDS = 64  # a longer question (a pasted issue text) is not read span by span
 MAX_SPAN_WORDS = 16
 MAX_HOLDERS = 3
 # Letters and digits of any script; Japanese and Chinese cut where the script changes.
-_WORD = re.compile(
-    r"[\u30a0-\u30ff\u31f0-\u31ff]+|[\u3040-\u309f]+|[\u3400-\u4dbf\u4e00-\u9fff]+"
-    r"|[^\W_\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff]+"
-)
+_WORD = re.compile(f"{KANA_HAN_RUNS}|[^\\W_{KANA_HAN}]+")
 _END = re.compile(r"[^\s\w]*")  # the punctuation right after a word
 _SENTENCE_END = re.compile(r"[.!?;:\n]")  # between two words: the second starts a sentence
 

@@ -122,7 +122,7 @@ def missing_parts(
 ) -> list[str]:
     """The parts of ``original`` that the question singles out and ``compressed`` does not
     show. ``spans``: those of the question's spans that are values in ``original``
-    (``Vocabularies.named``)."""
+    (``_RequestOutputs.named``)."""
     if original == compressed or not (spans or asked.terms):
         return []
     return _memo.get_or_compute(
@@ -184,12 +184,12 @@ class _Output:
 _QUESTIONS_PER_OUTPUT = 64
 
 
-# Tool outputs by original text: a request looks each up once (``Vocabularies``), and a new
+# Tool outputs by original text: a request looks each up once (``_RequestOutputs``), and a new
 # question about a long chat does not walk every output again. As many as the parse memo.
 _outputs: _Memo[_Output] = _Memo(max_entries=32)
 
 
-class Vocabularies:
+class _RequestOutputs:
     """The tool outputs of one request as recall reads them (``_Output``): each looked up by
     content once per request, not once per question, and a new question checked against
     their values before anything is parsed."""
@@ -318,7 +318,7 @@ def apply(
     """Insert a recall unit after each user message whose question names parts that earlier
     compressed tool outputs left out. ``compressed`` has the same positions as ``aligned``."""
     calls = tool_names_by_call_id(aligned)
-    values = Vocabularies()
+    outputs = _RequestOutputs()
     out: list[Any] = []
     added = units = 0
     cut_before = False  # whether a tool output before this message was compressed
@@ -340,13 +340,13 @@ def apply(
             if texts
         ]
         originals = [o for _, _, texts in earlier for o, _ in texts]
-        asked = recall_terms(question, originals, values.lowered)
+        asked = recall_terms(question, originals, outputs.lowered)
         units_here = 0
         for at, before, texts in earlier:
             parts = [
                 p
                 for original, shown in texts
-                for p in missing_parts(original, shown, asked, values.named(original, asked.spans))
+                for p in missing_parts(original, shown, asked, outputs.named(original, asked.spans))
             ]
             if not parts:
                 continue
