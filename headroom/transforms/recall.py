@@ -102,7 +102,7 @@ class RecallTerms:
 
 
 def recall_terms(
-    question: str, originals: Sequence[str], lowered: Callable[[str], str] | None = None
+    question: str, originals: Sequence[str], lowered: Callable[[str], str]
 ) -> RecallTerms:
     """The terms ``question`` names in ``originals`` (the tool outputs before it). Where a
     compound term is found whole (``2012-07-03T07:50:18Z``), its parts (``07``, ``50``) are
@@ -110,15 +110,14 @@ def recall_terms(
     terms = identifier_terms(question)
     compounds = compound_terms(question)
     if compounds:
-        lower = lowered or _lowered_text
-        found = {w for w in compounds if any(w in lower(o) for o in originals)}
+        found = {w for w in compounds if any(w in lowered(o) for o in originals)}
         meant = {p for w in found for p in compounds[w]} - compounds.keys()
         terms = tuple(t for t in terms if t not in meant)
     return RecallTerms(question, terms, question_spans(question))
 
 
 def missing_parts(
-    original: str, compressed: str, asked: RecallTerms, spans: frozenset[str] = frozenset()
+    original: str, compressed: str, asked: RecallTerms, spans: frozenset[str]
 ) -> list[str]:
     """The parts of ``original`` that the question singles out and ``compressed`` does not
     show. ``spans``: those of the question's spans that are values in ``original``
