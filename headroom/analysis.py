@@ -34,13 +34,18 @@ from .conversation import (
     tool_name_of,
     tool_names_by_call_id,
 )
-from .options import ToolProfile
 from .plan import WASTE_CATEGORIES, Waste
 from .tokens import count_text, estimate_tokens
 from .transforms.base import TransformContext
 from .transforms.cache_alignment import dynamic_values_in_prefix
 from .transforms.json_compress import minified_json
-from .transforms.tool_output import compress_with_terms, settings, split_digest, tool_texts
+from .transforms.tool_output import (
+    Settings,
+    compress_with_terms,
+    settings,
+    split_digest,
+    tool_texts,
+)
 
 _BASE64 = re.compile(r"(?:data:[\w/+.-]+;base64,)?[A-Za-z0-9+/]{256,}={0,2}")
 _HTML_TAG = re.compile(r"<(?:[a-zA-Z][\w:-]*|/[a-zA-Z][\w:-]*)(?:\s[^<>]{0,2000})?/?>")
@@ -108,9 +113,9 @@ def analyse(messages: list[Any], ctx: TransformContext, total: int) -> Waste:
         if role in TOOL_ROLES and isinstance(content, (str, list)):
             name = tool_name_of(message, calls) or "unknown"
             by_tool[name] = by_tool.get(name, 0) + tokens
-            profile, terms = settings(message, index, messages, calls, ctx, False)
-            for output in tool_texts(content, profile):
-                minified, compressed = _tool_savings(output, profile, terms, ctx)
+            asked = settings(message, index, messages, calls, ctx, False)
+            for output in tool_texts(content, asked.profile):
+                minified, compressed = _tool_savings(output, asked, ctx)
                 waste["json_whitespace"] += minified
                 waste["oversized_tool_output"] += compressed
         if role in SYSTEM_ROLES and isinstance(content, str) and dynamic_values_in_prefix(content):
@@ -119,14 +124,12 @@ def analyse(messages: list[Any], ctx: TransformContext, total: int) -> Waste:
     return Waste(total, by_role, waste, by_tool)
 
 
-def _tool_savings(
-    content: str, profile: ToolProfile, terms: tuple[str, ...], ctx: TransformContext
-) -> tuple[int, int]:
+def _tool_savings(content: str, asked: Settings, ctx: TransformContext) -> tuple[int, int]:
     """(tokens minifying would save, further tokens compressing would save): their sum is
     exactly what compression saves; the split between them is estimated (module docstring)."""
     encoding = ctx.info.encoding
     original = count_text(content, encoding)
-    shown = compress_with_terms(content, profile, terms, encoding)
+    shown = compress_with_terms(content, asked, encoding)
     saved = max(original - count_text(shown, encoding), 0)
     if not saved:
         return 0, 0

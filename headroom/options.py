@@ -57,7 +57,7 @@ class ToolProfile(BaseModel):
     keep_ties: bool = Field(
         True,
         description="keep every item or line the question matches as well as the last one"
-        " kept, up to twice the usual number or one in fifty: items sharing the question's"
+        " kept, up to twice the usual number or one in ten: items sharing the question's"
         " terms are one answer",
     )
 

@@ -19,6 +19,7 @@ from itertools import chain, repeat
 from typing import Any
 
 from ..options import ToolProfile
+from .named_values import asked_items, question_spans
 from .part_index import PartIndex
 from .question_hits import item_question_hits
 from .rare_values import extreme_indices, outlier_indices, rare_category_indices
@@ -88,10 +89,11 @@ class _ParseMemo:
 
 
 _parsed = _ParseMemo()
-# Signal scans by (list identity, question terms, keep_ties); each entry holds its list, so
-# the identity cannot be reused by another list while the entry lives.
+# Signal scans by (list identity, question terms, question, keep_ties); each entry holds its
+# list, so the identity cannot be reused by another list while the entry lives.
 _signals_memo: dict[
-    tuple[int, tuple[str, ...], bool], tuple[list[Any], frozenset[int], frozenset[int]]
+    tuple[int, tuple[str, ...], str, bool],
+    tuple[list[Any], frozenset[int], frozenset[int]],
 ] = {}
 _signals_lock = threading.Lock()
 _SIGNALS_MEMO_ENTRIES = 32  # like the parse memo: holds lists of that many documents at most
@@ -173,11 +175,13 @@ class ShrinkStats:
 
 
 class Shrinker:
-    """One shrinking pass over a parsed document under a profile and the question's terms."""
+    """One shrinking pass over a parsed document under a profile and the question's terms
+    (and the question itself, for the values it spells out whole: ``asked_items``)."""
 
-    def __init__(self, profile: ToolProfile, terms: Sequence[str]) -> None:
+    def __init__(self, profile: ToolProfile, terms: Sequence[str], question: str = "") -> None:
         self.profile = profile
         self.terms = tuple(terms)
+        self.question = question
         self.stats = ShrinkStats()
 
     def shrink(self, value: Any, depth: int = 0, focus: bool = False) -> Any:
@@ -224,7 +228,7 @@ class Shrinker:
     def _signal_indices(self, items: list[Any]) -> tuple[set[int], set[int]]:
         """``_scan_signals``, memoised for this very list (parsed documents are shared, so the
         rolling window's harder pass over the same output does not scan it again)."""
-        key = (id(items), self.terms, self.profile.keep_ties)
+        key = (id(items), self.terms, self.question, self.profile.keep_ties)
         with _signals_lock:
             hit = _signals_memo.get(key)
         if hit is not None and hit[0] is items:
@@ -239,8 +243,8 @@ class Shrinker:
     def _scan_signals(self, items: list[Any]) -> tuple[set[int], set[int]]:
         """(every item with an error signal or a far numeric outlier, and items with a rare
         value, a column's largest or smallest value or a warning, at most ``max(5, n // 10)``
-        more; items the question names). An error carried by more than half of the items
-        singles nothing out and keeps none."""
+        more; items the question names, by its terms or by a value it spells out whole). An
+        error carried by more than half of the items singles nothing out and keeps none."""
         parts = list_parts(items)
         index = list_index(items)
         errors, warnings = item_signal_tiers([p[1] for p in parts], index)
@@ -262,6 +266,8 @@ class Shrinker:
             keep_ties=self.profile.keep_ties,
             index=index,
         )
+        if self.question:
+            focused |= asked_items(index, question_spans(self.question))
         return keep, focused
 
     def _shrink_string(self, value: str) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
 
 from ..questions import KANA_HAN, KANA_HAN_RUNS, is_stopword
 from .part_index import PartIndex
@@ -21,6 +20,10 @@ from .part_index import PartIndex
 MAX_WORDS = 64  # a longer question (a pasted issue text) is not read span by span
 MAX_SPAN_WORDS = 16
 MAX_HOLDERS = 3
+# A value the question spells out whole is what it asks for ("the Protected AAC audio file
+# ones", "type Organization"): every item holding it is kept, up to a third of a short list
+# (at most ASKED_FEW items) or a tenth of a long one.
+ASKED_FEW = 25
 # Letters and digits of any script; Japanese and Chinese cut where the script changes.
 _WORD = re.compile(f"{KANA_HAN_RUNS}|[^\\W_{KANA_HAN}]+")
 _END = re.compile(r"[^\s\w]*")  # the punctuation right after a word
@@ -31,34 +34,30 @@ _SENTENCE_END = re.compile(r"[.!?;:\n]")  # between two words: the second starts
 def question_spans(question: str) -> frozenset[str]:
     """Every run of up to ``MAX_SPAN_WORDS`` words of ``question`` from its first word to its
     last (and to the punctuation after that), as written and, for several words, in the other
-    usual capitalisations (``_spellings``); common words, numbers under four digits,
-    single letters and the first word of a sentence alone left out ("Thanks. One more
-    question" does not ask about the track "One")."""
+    usual capitalisations; a single word only as written ("the very last one" does not ask
+    about the track "One"), and not when it is a common word, a number under four digits, a
+    single letter or the first word of a sentence ("Thanks. One more question")."""
     words = list(_WORD.finditer(question))
     if len(words) > MAX_WORDS:
         return frozenset()
-    ends = [_punctuation_end(question, w.end()) for w in words]
+    # Each spelling of a span is a slice of the question spelt that way: the case of a
+    # word's letters does not depend on what comes before its first one.
+    spellings = (question, question.lower(), question.upper(), question.title())
+    upper = spellings[2]
+    starts = [w.start() for w in words]
+    ends = [w.end() for w in words]
+    closed = [_punctuation_end(question, end) for end in ends]  # with a closing "." or ")"
     spans: set[str] = set()
-    previous_end = 0
-    for i, first in enumerate(words):
-        gap = question[previous_end : first.start()]
-        previous_end = first.end()
-        alone = 1 if i == 0 or _SENTENCE_END.search(gap) else 0
-        for j in range(i + alone, min(i + MAX_SPAN_WORDS, len(words))):
-            spans.add(question[first.start() : words[j].end()])
-            spans.add(question[first.start() : ends[j]])  # with a closing "." or ")"
-    return frozenset(_spellings(s for s in spans if _may_name(s)))
-
-
-def _spellings(spans: Iterable[str]) -> set[str]:
-    """Each span as written; one of several words also in its other usual capitalisations (a
-    single word only as written: "the very last one" does not ask about the track "One")."""
-    found: set[str] = set()
-    for span in spans:
-        found.add(span)
-        if len(_WORD.findall(span)) > 1:
-            found.update((span.lower(), span.upper(), span.title(), span[:1].upper() + span[1:]))
-    return found
+    for i, start in enumerate(starts):
+        if not (i == 0 or _SENTENCE_END.search(question, ends[i - 1], start)):
+            spans.update(
+                w for w in {question[start : ends[i]], question[start : closed[i]]} if _may_name(w)
+            )
+        for j in range(i + 1, min(i + MAX_SPAN_WORDS, len(words))):
+            for end in {ends[j], closed[j]}:
+                spans.update(spelt[start:end] for spelt in spellings)
+                spans.add(upper[start] + question[start + 1 : end])
+    return frozenset(spans)
 
 
 def _punctuation_end(text: str, at: int) -> int:
@@ -87,4 +86,19 @@ def named_items(index: PartIndex, spans: frozenset[str]) -> set[int]:
             holders = index.items_holding_texts({value})
             if len(holders) <= MAX_HOLDERS:
                 kept |= holders
+    return kept
+
+
+def asked_items(index: PartIndex, spans: frozenset[str]) -> set[int]:
+    """Indices of the items holding a value that one of ``spans`` spells out whole, for each
+    such value held by at most a third of the ``n`` items (at most ``ASKED_FEW``) or a tenth
+    of them: a question naming a rare value asks for all of its items, a common one ("the
+    PhishBench runs" of PhishBench's runs) singles none out."""
+    n = len(index.items)
+    most = max(MAX_HOLDERS, min(n // 3, ASKED_FEW), n // 10)
+    kept: set[int] = set()
+    for value in sorted(named_values(index, spans)):
+        holders = index.items_holding_texts({value})
+        if len(holders) <= most:
+            kept |= holders
     return kept

@@ -65,7 +65,7 @@ def question_hits(
     countries) and are ignored. Every text holding a term that at most three texts hold is
     kept; the rest are ranked by the summed rarity (idf) of the terms they hold and the best
     ``max_keep`` are kept (with ``keep_ties``, every text tied with the last one kept when
-    that is at most twice as many, or one text in fifty), ties otherwise broken by position:
+    that is at most twice as many, or one text in ten), ties otherwise broken by position:
     deterministic.
     """
     if not terms or not texts:
@@ -197,7 +197,7 @@ def _other_ways(
 
 def _with_ties(ranked: list[tuple[float, int]], max_keep: int, n: int) -> int:
     """How many of ``ranked`` (out of ``n`` texts) to keep: ``max_keep``, or every item tied
-    with the last one kept when that is at most twice as many or one in fifty of the ``n``.
+    with the last one kept when that is at most twice as many or one in ten of the ``n``.
     Items holding the same question terms are one answer ("which clients hit this error":
     all 32 of them), not a cut to make by position."""
     if max_keep <= 0 or len(ranked) <= max_keep:
@@ -206,7 +206,7 @@ def _with_ties(ranked: list[tuple[float, int]], max_keep: int, n: int) -> int:
     end = max_keep
     while end < len(ranked) and ranked[end][0] == last:
         end += 1
-    return end if end <= max(2 * max_keep, n // 50) else max_keep
+    return end if end <= max(2 * max_keep, n // 10) else max_keep
 
 
 def _singles_out(scan: TextScan, term: str, n: int) -> bool:

@@ -18,15 +18,16 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..conversation import (
     TOOL_ROLES,
     role_of,
     tool_name_of,
     tool_names_by_call_id,
+    user_text_before,
 )
 from ..options import ToolProfile
 from ..plan import TransformResult
@@ -69,27 +70,41 @@ def compress_tool_content(
     encoding: str = "o200k_base",
 ) -> str:
     """The compressed form of one tool output, or ``text`` itself when it should not change."""
-    return _compress_memo(text, profile, question_terms(question), encoding)
+    asked = Settings(profile, question_terms(question), question)
+    return _compress_memo(text, asked, encoding)
+
+
+class Settings(NamedTuple):
+    """What one tool output is compressed under: its profile, and the question it answers,
+    with its terms (``question_terms``, which include the call's arguments)."""
+
+    profile: ToolProfile
+    terms: tuple[str, ...]
+    question: str
+
+
+# content, profile, question terms, question, encoding
+_Key = tuple[str, str, tuple[str, ...], str, str]
 
 
 class _Memo:
-    """LRU of compression results keyed by content, profile, question terms and encoding."""
+    """LRU of compression results keyed by content, profile, question and encoding."""
 
     def __init__(self, max_entries: int = 2048, max_chars: int = 128_000_000) -> None:
-        self._data: OrderedDict[tuple[str, str, tuple[str, ...], str], str] = OrderedDict()
+        self._data: OrderedDict[_Key, str] = OrderedDict()
         self._chars = 0
         self._max_entries = max_entries
         self._max_chars = max_chars
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str, tuple[str, ...], str]) -> str | None:
+    def get(self, key: _Key) -> str | None:
         with self._lock:
             value = self._data.get(key)
             if value is not None:
                 self._data.move_to_end(key)
             return value
 
-    def put(self, key: tuple[str, str, tuple[str, ...], str], value: str) -> None:
+    def put(self, key: _Key, value: str) -> None:
         with self._lock:
             if key in self._data:
                 return
@@ -99,7 +114,7 @@ class _Memo:
                 old_key, old_value = self._data.popitem(last=False)
                 self._chars -= len(old_key[0]) + len(old_value)
 
-    def pop(self, key: tuple[str, str, tuple[str, ...], str]) -> str | None:
+    def pop(self, key: _Key) -> str | None:
         with self._lock:
             value = self._data.pop(key, None)
             if value is not None:
@@ -113,23 +128,25 @@ _memo = _Memo()
 _candidates = _Memo(max_entries=512, max_chars=64_000_000)
 
 
-def compress_with_terms(
-    text: str, profile: ToolProfile, terms: tuple[str, ...], encoding: str
-) -> str:
-    """``compress_tool_content`` with the question already reduced to its terms."""
-    return _compress_memo(text, profile, terms, encoding)
+def compress_with_terms(text: str, asked: Settings, encoding: str) -> str:
+    """``compress_tool_content`` with the question already read (``settings``)."""
+    return _compress_memo(text, asked, encoding)
 
 
-def _compress_memo(text: str, profile: ToolProfile, terms: tuple[str, ...], encoding: str) -> str:
+def _key(text: str, asked: Settings, encoding: str) -> _Key:
+    return (text, asked.profile.model_dump_json(), asked.terms, asked.question, encoding)
+
+
+def _compress_memo(text: str, asked: Settings, encoding: str) -> str:
     if len(text) < 64:
         return text
-    key = (text, profile.model_dump_json(), terms, encoding)
+    key = _key(text, asked, encoding)
     hit = _memo.get(key)
     if hit is not None:
         return hit
     candidate = _candidates.pop(key)
     if candidate is None:
-        candidate = _candidate(text, profile, terms, encoding)
+        candidate = _candidate(text, asked, encoding)
     result = _smaller(text, candidate, encoding)
     _memo.put(key, result)
     return result
@@ -142,16 +159,17 @@ def _smaller(text: str, candidate: str | None, encoding: str) -> str:
     return candidate
 
 
-def _candidate(text: str, profile: ToolProfile, terms: Sequence[str], encoding: str) -> str | None:
+def _candidate(text: str, asked: Settings, encoding: str) -> str | None:
     """The compressed form of ``text`` before its tokens are compared, or None."""
     if DIGEST_TAG in text:
         return None  # already compressed by Headroom: idempotent
     document = parse_json(text)
+    profile = asked.profile
     if is_json_document(document):
-        return _compress_json(text, document, profile, terms, encoding)
+        return _compress_json(text, document, asked, encoding)
     if profile.text_lines and not looks_like_json(text):
         shortened = shorten_lines(
-            text, profile.max_lines, terms, profile.keep_signals, profile.keep_ties
+            text, profile.max_lines, asked.terms, profile.keep_signals, profile.keep_ties
         )
         return None if shortened is None else f"{shortened}\n{digest_line(text)}"
     return None
@@ -176,16 +194,16 @@ def prepare(messages: list[Any], ctx: TransformContext) -> None:
             worked.append((i, message, work))
     if worked:  # the counts start before the question terms are read (that parses JSON)
         prefetch_message_counts(messages, encoding)
-    jobs: list[tuple[tuple[str, str, tuple[str, ...], str], ToolProfile]] = []
+    jobs: list[tuple[_Key, Settings]] = []
     for i, message, work in worked:
-        profile, terms = settings(message, i, messages, calls, ctx, False)
+        asked = settings(message, i, messages, calls, ctx, False)
         for content in work:
-            key = (content, profile.model_dump_json(), terms, encoding)
+            key = _key(content, asked, encoding)
             if _memo.get(key) is None and _candidates.get(key) is None:
-                jobs.append((key, profile))
-    for key, profile in jobs:
-        content, _, terms, _ = key
-        candidate = _candidate(content, profile, terms, encoding)
+                jobs.append((key, asked))
+    for key, asked in jobs:
+        content = key[0]
+        candidate = _candidate(content, asked, encoding)
         _candidates.put(key, content if candidate is None else candidate)
         if candidate is not None:
             prefetch_count(candidate, encoding, CANDIDATE_PREFETCH_MIN_CHARS)
@@ -229,15 +247,14 @@ def looks_like_json(text: str) -> bool:
     return text.lstrip()[:1] in ("{", "[")
 
 
-def _compress_json(
-    text: str, document: Any, profile: ToolProfile, terms: Sequence[str], encoding: str
-) -> str | None:
+def _compress_json(text: str, document: Any, asked: Settings, encoding: str) -> str | None:
     minified = minified_json(text)
     if minified is None:
         return None
+    profile = asked.profile
     if not count_exceeds(minified, profile.min_tokens, encoding):
         return minified
-    shrinker = Shrinker(profile, terms)
+    shrinker = Shrinker(profile, asked.terms, asked.question)
     shrunk = shrinker.shrink(document)
     repeats = 0
     if profile.reference_repeats:
@@ -290,7 +307,7 @@ def apply(
                 out[i] = new_message
                 changed += 1
             else:
-                left.update(_why_left(message, chosen[0]))
+                left.update(_why_left(message, chosen.profile))
         running += ctx.tokens_of(out[i])
     details = {"left_as_is": dict(sorted(left.items()))} if left else {}
     return out, TransformResult(NAME, saved, changed, details)
@@ -320,28 +337,21 @@ def _why_left(message: dict[str, Any], profile: ToolProfile) -> list[str]:
 
 
 def _compress_message(
-    message: dict[str, Any],
-    settings: tuple[ToolProfile, tuple[str, ...]],
-    ctx: TransformContext,
+    message: dict[str, Any], asked: Settings, ctx: TransformContext
 ) -> dict[str, Any]:
-    profile, terms = settings
     content = message["content"]
     if isinstance(content, list):
-        if not profile.text_parts:
+        if not asked.profile.text_parts:
             return message
-        return _compress_parts(message, content, profile, terms, ctx.info.encoding)
-    new_content = _compress_memo(content, profile, terms, ctx.info.encoding)
+        return _compress_parts(message, content, asked, ctx.info.encoding)
+    new_content = _compress_memo(content, asked, ctx.info.encoding)
     if new_content is content or new_content == content:
         return message
     return {**message, "content": new_content}
 
 
 def _compress_parts(
-    message: dict[str, Any],
-    parts: list[Any],
-    profile: ToolProfile,
-    terms: tuple[str, ...],
-    encoding: str,
+    message: dict[str, Any], parts: list[Any], asked: Settings, encoding: str
 ) -> dict[str, Any]:
     """Each text part compressed on its own, every other part and key kept as it is."""
     out: list[Any] = []
@@ -349,7 +359,7 @@ def _compress_parts(
     for part in parts:
         if is_text_part(part):
             text = part["text"]
-            new_text = _compress_memo(text, profile, terms, encoding)
+            new_text = _compress_memo(text, asked, encoding)
             if new_text is not text and new_text != text:
                 part = {**part, "text": new_text}
                 changed = True
@@ -364,15 +374,16 @@ def settings(
     calls: dict[str, tuple[str, str]],
     ctx: TransformContext,
     harder: bool,
-) -> tuple[ToolProfile, tuple[str, ...]]:
-    """The profile and question terms one tool output is compressed under. Output with
-    nothing to compress (plain text the profile leaves alone) needs no terms: finding them
-    reads the user's words and every call's arguments."""
+) -> Settings:
+    """The profile and question one tool output is compressed under. Output with nothing
+    to compress (plain text the profile leaves alone) needs no question: reading it takes
+    the user's words and every call's arguments."""
     profile = _profile(message, calls, ctx, harder)
     texts = tool_texts(message.get("content"), profile)
     if not any(_needs_terms(text, profile) for text in texts):
-        return profile, ()
-    return profile, tool_question_terms(messages, index, calls)
+        return Settings(profile, (), "")
+    terms = tool_question_terms(messages, index, calls)
+    return Settings(profile, terms, user_text_before(messages, index))
 
 
 def _profile(

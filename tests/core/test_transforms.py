@@ -723,3 +723,62 @@ def test_a_phrase_of_two_terms_does_not_tie_its_item_with_their_holders() -> Non
     question = "What is the capital of United States?"
     plan = Headroom().simulate(tool_request(json.dumps(countries), question, name="api"))
     assert '"capital":"City 250"' in plan.messages[3]["content"]
+
+
+def _kept_ids(plan: Any) -> set[int]:
+    body = compressed_tool(plan).rsplit("\n", 1)[0]
+    return {r["id"] for r in json.loads(body) if "id" in r}
+
+
+def test_a_value_the_question_names_keeps_every_item_holding_it() -> None:
+    """ "Organization": 9 of 60 repositories, while "organization" is in every item's URLs
+    (no term can single them out); "Protected AAC audio file": 71 of 1200 tracks, more than
+    the question's best-ranked items and their ties used to hold. Each is asked for whole."""
+    repos = [
+        {
+            "id": i,
+            "owner": {"login": f"user{i}", "type": "User"},
+            "organizations_url": f"https://api.example.com/users/user{i}/organizations",
+        }
+        for i in range(60)
+    ]
+    owned = set(range(3, 60, 7))
+    for i in owned:
+        repos[i]["owner"]["type"] = "Organization"
+    plan = Headroom().simulate(tool_request(json.dumps(repos), "Which are Organization?"))
+    assert '"__headroom_truncated"' in compressed_tool(plan) and owned <= _kept_ids(plan)
+
+    plan = Headroom().simulate(
+        tool_request(json.dumps(_tracks()), "List the Protected AAC audio file tracks.", "sql")
+    )
+    assert _kept_ids(plan) >= _PROTECTED
+    assert plan.tokens_after < plan.tokens_before / 5
+
+
+_PROTECTED = set(range(5, 1200, 17))
+
+
+def _tracks() -> list[dict[str, Any]]:
+    tracks = [{"id": i, "name": f"Song {i}", "media": "MPEG audio file"} for i in range(1200)]
+    for i in _PROTECTED:
+        tracks[i]["media"] = "Protected AAC audio file"
+    return tracks
+
+
+def test_items_matching_the_question_equally_are_kept_up_to_a_tenth() -> None:
+    """Asked in its own words, the question ranks the 71 protected tracks first, all tied:
+    one answer, kept whole, as long as it is at most a tenth of the list."""
+    question = "which tracks are protected aac?"
+    plan = Headroom().simulate(tool_request(json.dumps(_tracks()), question, name="sql"))
+    assert len(_PROTECTED) == 71 and _kept_ids(plan) >= _PROTECTED
+    assert plan.tokens_after < plan.tokens_before / 5
+
+
+def test_a_named_value_held_by_a_third_of_a_long_list_keeps_none_of_it() -> None:
+    """A value a third of 600 items hold is no answer to keep whole: it singles nothing out."""
+    tracks = [{"id": i, "name": f"Song {i}", "media": "MPEG audio file"} for i in range(600)]
+    for i in range(0, 600, 3):
+        tracks[i]["media"] = "Protected AAC audio file"
+    question = "List all the Protected AAC audio file tracks."
+    plan = Headroom().simulate(tool_request(json.dumps(tracks), question, name="sql"))
+    assert len(_kept_ids(plan)) < 60

@@ -1,0 +1,122 @@
+"""Ask for every item of a list that holds a rare value, and check that each one is sent.
+
+    python bench/filter_probe.py [--seed N] [--per-list K] [--lower]
+
+item_probe.py names one item; users also ask for a group: "Which ones have type
+Organization?", "Show me all the Protected AAC audio file ones." This picks a field of a long
+JSON list with a few distinct values, one value that a few of the items hold (up to a quarter
+of them), asks for those items in place of the question the tool answered, and checks that
+each of them is in what would be sent (by a value of its own that no other item holds). With
+``--lower`` the value is written in lowercase, as a user who has not seen the data might.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.item_probe import WORKLOADS, long_lists, scalars  # noqa: E402
+from headroom import Headroom  # noqa: E402
+
+TEMPLATES = (
+    "Which ones have {field} {value}?",
+    "List every entry whose {field} is {value}.",
+    "Show me all the {value} ones.",
+    "Are there any with {field} = {value}? Give me all of them.",
+)
+MAX_DISTINCT = 15
+
+
+def identity(item: dict[str, Any], dumps: list[str]) -> str | None:
+    """A ``"key":value`` of ``item`` that no other item's JSON holds, or None."""
+    for field, value in scalars(item):
+        text = json.dumps(value, ensure_ascii=False)
+        if 3 <= len(text) <= 80 and sum(text in d for d in dumps) == 1:
+            return f"{json.dumps(field.rsplit('.', 1)[-1])}:{text}"
+    return None
+
+
+def groups(items: list[Any]) -> list[tuple[str, str, list[int]]]:
+    """(field, value, indices of the items holding it) for each rare value of each field
+    with at most ``MAX_DISTINCT`` distinct string values."""
+    by_field: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for i, item in enumerate(items):
+        for field, value in scalars(item):
+            if isinstance(value, str) and 2 <= len(value) <= 40:
+                by_field[field].append((value, i))
+    found = []
+    for field, pairs in by_field.items():
+        counts = Counter(value for value, _ in pairs)
+        if 2 <= len(counts) <= MAX_DISTINCT:
+            for value, held in counts.items():
+                if held <= max(2, len(items) // 4):
+                    found.append((field, value, [i for v, i in pairs if v == value]))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--per-list", type=int, default=4)
+    parser.add_argument("--lower", action="store_true")
+    args = parser.parse_args()
+    rng, engine = random.Random(args.seed), Headroom()
+    table = Table(title="Groups asked for and not sent whole")
+    for column in ("workload", "question", "items not sent"):
+        table.add_column(column)
+    asked = partial = lost = total = 0
+    for path in sorted(WORKLOADS.glob("*.json")):
+        request = json.loads(path.read_text())["request"]
+        messages = request["messages"]
+        for at, message in enumerate(messages):
+            if message.get("role") != "tool" or not isinstance(message.get("content"), str):
+                continue
+            try:
+                document = json.loads(message["content"])
+            except ValueError:
+                continue
+            for items in list(long_lists(document))[:2]:
+                dumps = [json.dumps(x, ensure_ascii=False) for x in items]
+                found = groups(items)
+                rng.shuffle(found)
+                for field, value, holders in found[: args.per_list]:
+                    name = field.rsplit(".", 1)[-1].replace("_", " ")
+                    spelt = value.lower() if args.lower else value
+                    question = rng.choice(TEMPLATES).format(field=name, value=spelt)
+                    chat = list(messages)
+                    asking = max(i for i in range(at) if messages[i]["role"] == "user")
+                    chat[asking] = {"role": "user", "content": question}
+                    plan = engine.simulate(chat, model=request["model"], tools=request.get("tools"))
+                    sent = "\n".join(
+                        m["content"]
+                        for m in plan.messages
+                        if m.get("role") == "tool" and isinstance(m.get("content"), str)
+                    )
+                    ids = [x for x in (identity(items[i], dumps) for i in holders) if x]
+                    missing = [x for x in ids if x not in sent]
+                    asked += 1
+                    total += len(ids)
+                    lost += len(missing)
+                    if missing:
+                        partial += 1
+                        table.add_row(path.name[:6], question, f"{len(missing)} of {len(ids)}")
+    console = Console()
+    if partial:
+        console.print(table)
+    console.print(f"questions asked: {asked}; not answered whole: {partial}")
+    console.print(f"items asked for: {total}; not sent: {lost}")
+
+
+if __name__ == "__main__":
+    main()
