@@ -22,6 +22,7 @@ from ..options import ToolProfile
 from .named_values import asked_items, question_spans
 from .part_index import PartIndex
 from .question_hits import item_question_hits
+from .rankings import ranked_indices, ranking
 from .rare_values import extreme_indices, outlier_indices, rare_category_indices
 from .signals import item_signal_tiers
 from .text_compress import shorten_lines
@@ -248,9 +249,12 @@ class Shrinker:
         parts = list_parts(items)
         index = list_index(items)
         errors, warnings = item_signal_tiers([p[1] for p in parts], index)
-        columns = _numeric_columns(items)
-        tiers = [rare_category_indices(items), extreme_indices(columns), warnings]
-        keep = errors | outlier_indices(columns)
+        columns = numeric_columns(items)
+        tiers = [rare_category_indices(items), extreme_indices(columns.values()), warnings]
+        keep = errors | outlier_indices(columns.values())
+        asked = ranking(self.question) if self.question else None
+        if asked is not None:
+            keep |= ranked_indices(columns, asked)
         room = max(5, len(items) // 10)
         # The most specific signal (the one that marks the fewest items) goes first.
         for tier in sorted(tiers, key=len):
@@ -393,20 +397,21 @@ def _walk(value: Any, values: list[str], signal: list[str], depth: int) -> None:
         values.append(str(value))
 
 
-def _numeric_columns(items: list[Any]) -> list[list[float | None]]:
-    """Top-level numeric fields of object items (or columns of row arrays)."""
+def numeric_columns(items: list[Any]) -> dict[str, list[float | None]]:
+    """Top-level numeric fields of object items by key (or columns of row arrays, by
+    position: ``"0"``, ``"1"``...)."""
     if all(isinstance(item, dict) for item in items):
-        columns = []
+        columns = {}
         for key in dict.fromkeys(chain.from_iterable(items)):
             values = list(map(dict.get, items, repeat(key)))
             if _NUMBER_TYPE_SET.isdisjoint(map(type, values)):  # no number: skip it in C
                 continue
-            columns.append(_numbers(values))
+            columns[str(key)] = _numbers(values)
         return columns
     if all(isinstance(item, list) for item in items):
         width = min((len(item) for item in items), default=0)
-        return [_numbers([item[col] for item in items]) for col in range(min(width, 64))]
-    return [_numbers(items)]
+        return {str(c): _numbers([item[c] for item in items]) for c in range(min(width, 64))}
+    return {"": _numbers(items)}
 
 
 _NUMBER_TYPES = (int, float)  # not bool: type() is exact

@@ -32,16 +32,18 @@ from .json_compress import (
     is_json_document,
     list_index,
     list_parts,
+    numeric_columns,
     parse_json,
 )
 from .json_references import SAME_AS_KEY, expand_references
 from .named_values import named_items, named_values, question_spans
 from .question_hits import item_question_hits, question_hits
+from .rankings import ranked_indices, ranking
 from .tool_output import is_text_part, looks_like_json, split_digest
 
 NAME = "recall"
 RECALL_ID_PREFIX = "call_headroom_recall_"
-MAX_PARTS = 5  # items or lines recalled from one tool output
+MAX_PARTS = 5  # items or lines recalled from one tool output (more for "the 10 largest")
 MAX_UNITS = 3  # recall units after one question
 _ITEM_PROFILE = ToolProfile(max_array_items=3, max_string_length=2000, shorten_arrays_over=20)
 _MIN_ARRAY = 9
@@ -126,18 +128,18 @@ def missing_parts(
         return []
     return _memo.get_or_compute(
         (original, compressed, (asked.question, *asked.terms)),
-        lambda: _missing_if_named(original, compressed, asked.terms, spans),
+        lambda: _missing_if_named(original, compressed, asked, spans),
     )
 
 
 def _missing_if_named(
-    original: str, compressed: str, terms: tuple[str, ...], spans: frozenset[str]
+    original: str, compressed: str, asked: RecallTerms, spans: frozenset[str]
 ) -> list[str]:
     """``missing_parts``, parsing ``original`` only when the question may name a part of it:
-    it spells out a value whole, or one of its identifier terms is there."""
-    if not spans and not _may_mention(_lowered_text(original), terms):
+    it spells out a value (or a key) whole, or one of its identifier terms is there."""
+    if not spans and not _may_mention(_lowered_text(original), asked.terms):
         return []
-    return _missing_parts(original, compressed, terms, spans)
+    return _missing_parts(original, compressed, asked, spans)
 
 
 class _Output:
@@ -242,16 +244,16 @@ def _occurrences(lowered: str, needle: str) -> int:
 
 
 def _missing_parts(
-    original: str, compressed: str, terms: tuple[str, ...], spans: frozenset[str]
+    original: str, compressed: str, asked: RecallTerms, spans: frozenset[str]
 ) -> list[str]:
     document = parse_json(original)
     if is_json_document(document):
         arrays = _outputs.get_or_compute((original, "", ()), lambda: _Output(original)).arrays
-        return _json_parts(arrays, compressed, terms, spans)
+        return _json_parts(arrays, compressed, asked, spans)
     lines = original.split("\n")
     if len(lines) < _MIN_ARRAY:
         return []
-    hits = question_hits(lines, terms, max_keep=0)
+    hits = question_hits(lines, asked.terms, max_keep=0)
     return [lines[i] for i in sorted(hits) if lines[i] not in compressed][:MAX_PARTS]
 
 
@@ -268,13 +270,18 @@ def _visible_json(compressed: str) -> str:
 
 
 def _json_parts(
-    arrays: list[list[Any]], compressed: str, terms: tuple[str, ...], spans: frozenset[str]
+    arrays: list[list[Any]], compressed: str, asked: RecallTerms, spans: frozenset[str]
 ) -> list[str]:
+    terms = asked.terms
+    ranks = ranking(asked.question)
+    most = MAX_PARTS if ranks is None else max(MAX_PARTS, ranks.count)  # "the 10 largest"
     named: list[Any] = []
     for items in arrays:
         index = list_index(items)
         hits = item_question_hits([p[0] for p in list_parts(items)], terms, max_keep=0, index=index)
         hits |= named_items(index, spans)
+        if ranks is not None:  # "the 5 largest by size": of a column the question names
+            hits |= ranked_indices(numeric_columns(items), ranks, named_only=True)
         named.extend(items[i] for i in sorted(hits))
     if not named:
         return []
@@ -288,7 +295,7 @@ def _json_parts(
             text = dumps_min(Shrinker(_ITEM_PROFILE, terms).shrink(item, 0, True))
         if text and text not in parts:
             parts.append(text)
-        if len(parts) >= MAX_PARTS:
+        if len(parts) >= most:
             return parts
     return parts
 

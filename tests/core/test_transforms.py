@@ -782,3 +782,48 @@ def test_a_named_value_held_by_a_third_of_a_long_list_keeps_none_of_it() -> None
     question = "List all the Protected AAC audio file tracks."
     plan = Headroom().simulate(tool_request(json.dumps(tracks), question, name="sql"))
     assert len(_kept_ids(plan)) < 60
+
+
+def _invoices() -> list[dict[str, Any]]:
+    # totals shuffled by a fixed permutation: the largest are nowhere near the ends
+    return [
+        {"id": i, "customer": f"c{i % 40}", "total": (i * 389) % 1000, "lines": (i * 7) % 13}
+        for i in range(1000)
+    ]
+
+
+def _by_total(count: int, largest: bool = True) -> set[int]:
+    ordered = sorted(_invoices(), key=lambda x: (-x["total"] if largest else x["total"], x["id"]))
+    return {x["id"] for x in ordered[:count]}
+
+
+@pytest.mark.parametrize(
+    ("question", "wanted"),
+    [
+        ("What are the 5 largest invoices by total?", _by_total(5)),
+        ("Top ten totals, please.", _by_total(10)),
+        ("Which three invoices have the lowest total?", _by_total(3, largest=False)),
+    ],
+)
+def test_a_ranking_the_question_asks_for_is_kept(question: str, wanted: set[int]) -> None:
+    plan = Headroom().simulate(tool_request(json.dumps(_invoices()), question, name="sql"))
+    assert _kept_ids(plan) >= wanted
+    assert plan.tokens_after < plan.tokens_before / 5
+
+
+def test_a_ranking_asked_later_is_recalled() -> None:
+    messages = _catalogue_chat(_invoices(), "Which 7 have the largest total?")
+    plan = Headroom().simulate(messages)
+    first = _kept_ids(plan)
+    assert len(_by_total(7) - first) == 6  # compression kept only the largest
+    recalled = _recalled(plan.messages)
+    assert all(f'"id":{i},' in recalled for i in _by_total(7) - first)
+
+
+def test_a_ranking_word_without_a_count_or_a_column_keeps_nothing_more() -> None:
+    # "most commented first" sorts a search; "one" is no count: the compression is as it was
+    plain = Headroom().simulate(tool_request(json.dumps(_invoices()), "Is it there?"))
+    ranked = Headroom().simulate(
+        tool_request(json.dumps(_invoices()), "Is there one, most commented first?")
+    )
+    assert _kept_ids(ranked) == _kept_ids(plain)

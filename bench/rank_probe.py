@@ -1,0 +1,110 @@
+"""Ask for the first few of a ranking ("the 5 largest by total"), and check each is sent.
+
+    python bench/rank_probe.py [--seed N] [--per-list K] [--follow-up]
+
+Picks a numeric field of a long JSON list (one with more than ten distinct values), asks for
+its 3 or 5 largest or smallest items in place of the question the tool answered (or, with
+``--follow-up``, after the output, as a later question that recall answers), and checks that
+each of them is in what would be sent, by a value of its own that no other item holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.filter_probe import identity  # noqa: E402
+from bench.item_probe import WORKLOADS, long_lists  # noqa: E402
+from headroom import Headroom  # noqa: E402
+
+LARGEST = (
+    "Which {k} have the largest {field}?",
+    "What are the top {k} by {field}?",
+    "Show me the {k} highest {field} values and their entries.",
+)
+SMALLEST = ("Which {k} have the smallest {field}?", "What are the {k} lowest by {field}?")
+
+
+def numeric_fields(items: list[dict[str, Any]]) -> list[str]:
+    """Top-level fields that are numbers in every item, with more than ten distinct values."""
+    return [
+        key
+        for key in items[0]
+        if all(type(item.get(key)) in (int, float) for item in items)
+        and len({item[key] for item in items}) > 10
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--per-list", type=int, default=2)
+    parser.add_argument("--follow-up", action="store_true")
+    args = parser.parse_args()
+    rng, engine = random.Random(args.seed), Headroom()
+    table = Table(title="Rankings asked for and not sent whole")
+    for column in ("workload", "items", "question", "not sent"):
+        table.add_column(column)
+    asked = partial = lost = total = 0
+    for path in sorted(WORKLOADS.glob("*.json")):
+        request = json.loads(path.read_text())["request"]
+        messages = request["messages"]
+        for at, message in enumerate(messages):
+            if message.get("role") != "tool" or not isinstance(message.get("content"), str):
+                continue
+            try:
+                document = json.loads(message["content"])
+            except ValueError:
+                continue
+            for items in list(long_lists(document))[:2]:
+                dumps = [json.dumps(x, ensure_ascii=False) for x in items]
+                fields = numeric_fields(items)
+                rng.shuffle(fields)
+                for field in fields[: args.per_list]:
+                    k, largest = rng.choice((3, 5)), rng.random() < 0.7
+                    question = rng.choice(LARGEST if largest else SMALLEST).format(k=k, field=field)
+                    sign = -1 if largest else 1
+                    order = sorted(range(len(items)), key=lambda i: (sign * items[i][field], i))
+                    chat = list(messages)
+                    if args.follow_up:
+                        chat += [
+                            {"role": "assistant", "content": "Done."},
+                            {"role": "user", "content": question},
+                        ]
+                    else:
+                        asking = max(i for i in range(at) if messages[i]["role"] == "user")
+                        chat[asking] = {"role": "user", "content": question}
+                    plan = engine.simulate(chat, model=request["model"], tools=request.get("tools"))
+                    sent = "\n".join(
+                        m["content"]
+                        for m in plan.messages
+                        if m.get("role") == "tool" and isinstance(m.get("content"), str)
+                    )
+                    ids = [x for x in (identity(items[i], dumps) for i in order[:k]) if x]
+                    missing = [x for x in ids if x not in sent]
+                    asked += 1
+                    total += len(ids)
+                    lost += len(missing)
+                    if missing:
+                        partial += 1
+                        shown = f"{len(missing)}/{len(ids)}"
+                        table.add_row(path.name[:6], str(len(items)), question, shown)
+    console = Console()
+    if partial:
+        console.print(table)
+    console.print(f"questions asked: {asked}; not answered whole: {partial}")
+    console.print(f"items asked for: {total}; not sent: {lost}")
+
+
+if __name__ == "__main__":
+    main()
