@@ -1,11 +1,12 @@
 """Ask for the first few of a ranking ("the 5 largest by total"), and check each is sent.
 
-    python bench/rank_probe.py [--seed N] [--per-list K] [--follow-up]
+    python bench/rank_probe.py [--seed N] [--per-list K] [--follow-up] [--dates]
 
 Picks a numeric field of a long JSON list (one with more than ten distinct values), asks for
 its 3 or 5 largest or smallest items in place of the question the tool answered (or, with
 ``--follow-up``, after the output, as a later question that recall answers), and checks that
-each of them is in what would be sent, by a value of its own that no other item holds.
+each of them is in what would be sent, by a value of its own that no other item holds. With
+``--dates`` it asks for the latest or the oldest by a date field instead.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,16 +35,30 @@ LARGEST = (
     "Show me the {k} highest {field} values and their entries.",
 )
 SMALLEST = ("Which {k} have the smallest {field}?", "What are the {k} lowest by {field}?")
+LATEST = (
+    "Which {k} have the latest {field}?",
+    "What are the {k} most recent by {field}?",
+    "Show me the {k} newest entries.",
+)
+OLDEST = ("Which {k} have the earliest {field}?", "What are the {k} oldest ones?")
+DATE = re.compile(r"\d{4}-\d\d-\d\d")
 
 
-def numeric_fields(items: list[dict[str, Any]]) -> list[str]:
-    """Top-level fields that are numbers in every item, with more than ten distinct values."""
+def ranked_fields(items: list[dict[str, Any]], dates: bool) -> list[str]:
+    """Top-level fields that are numbers (or ``dates``) in every item, with more than ten
+    distinct values."""
     return [
         key
         for key in items[0]
-        if all(type(item.get(key)) in (int, float) for item in items)
+        if all(_ranked_value(item.get(key), dates) for item in items)
         and len({item[key] for item in items}) > 10
     ]
+
+
+def _ranked_value(value: Any, dates: bool) -> bool:
+    if dates:
+        return isinstance(value, str) and DATE.match(value) is not None
+    return type(value) in (int, float)
 
 
 def main() -> None:
@@ -50,6 +66,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--per-list", type=int, default=2)
     parser.add_argument("--follow-up", action="store_true")
+    parser.add_argument("--dates", action="store_true")
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
     table = Table(title="Rankings asked for and not sent whole")
@@ -68,13 +85,16 @@ def main() -> None:
                 continue
             for items in list(long_lists(document))[:2]:
                 dumps = [json.dumps(x, ensure_ascii=False) for x in items]
-                fields = numeric_fields(items)
+                fields = ranked_fields(items, args.dates)
                 rng.shuffle(fields)
                 for field in fields[: args.per_list]:
                     k, largest = rng.choice((3, 5)), rng.random() < 0.7
-                    question = rng.choice(LARGEST if largest else SMALLEST).format(k=k, field=field)
-                    sign = -1 if largest else 1
-                    order = sorted(range(len(items)), key=lambda i: (sign * items[i][field], i))
+                    templates = (LATEST, OLDEST) if args.dates else (LARGEST, SMALLEST)
+                    question = rng.choice(templates[0 if largest else 1]).format(k=k, field=field)
+                    # largest first, ties in position order (a stable sort)
+                    order = sorted(
+                        range(len(items)), key=lambda i: items[i][field], reverse=largest
+                    )
                     chat = list(messages)
                     if args.follow_up:
                         chat += [

@@ -254,7 +254,7 @@ class Shrinker:
         keep = errors | outlier_indices(columns.values())
         asked = ranking(self.question) if self.question else None
         if asked is not None:
-            keep |= ranked_indices(columns, asked)
+            keep |= ranked_indices(items, columns, asked)
         room = max(5, len(items) // 10)
         # The most specific signal (the one that marks the fewest items) goes first.
         for tier in sorted(tiers, key=len):

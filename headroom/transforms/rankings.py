@@ -1,13 +1,13 @@
 """Items a question ranks: "the 5 largest invoices", "top 3 repositories by forks", "the
-shortest tracks".
+3 most recent runs".
 
 Each numeric column's largest and smallest value are kept anyway (``extreme_indices``); a
 question that asks for the first few of a ranking wants the next ones too, and nothing else
-in it names them. A ranking word ("largest", "top", "fewest") says which end; a number up to
-``MAX_RANK`` says how many (else one: "the longest track"; "one" itself is no number, "is
-there one from" asks nothing of the kind); a column named by one of the question's
-words ("forks" names ``forks_count``) narrows it to that column, otherwise every numeric
-column is ranked.
+in it names them. A ranking word says which end of a numeric column ("largest", "top",
+"fewest") or of a date column ("latest", "oldest"); a number up to ``MAX_RANK`` says how many
+(else one: "the longest track"; "one" itself is no number, "is there one from" asks nothing
+of the kind); a column named by one of the question's words ("forks" names
+``forks_count``) narrows it to that column, otherwise every column of the kind is ranked.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import itemgetter
+from typing import Any
 
 MAX_RANK = 25
 _HIGH = frozenset(
@@ -51,6 +54,12 @@ _LOW = frozenset(
         "fastest",
     ]
 )
+_DEGREE = frozenset(["most", "least"])
+_NEWEST = frozenset(["latest", "newest", "recent", "youngest"])
+_OLDEST = frozenset(["oldest", "earliest"])
+# Dates that sort as text: 2024-11-15, 2024-11-15T08:57:48Z, 2015-07-29 19:22:56,892, and a
+# log's 03-17 16:15:01.939
+_DATE = re.compile(r"\d{4}-\d\d-\d\d|\d\d-\d\d \d\d:\d\d")
 _NUMBER_WORDS = {
     word: n
     for n, word in enumerate(
@@ -84,11 +93,14 @@ _KEY_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")  # forks_count, open
 
 @dataclass(frozen=True)
 class Ranking:
-    """What a question asks to rank: the ends (``high``, ``low``), how many, and its words
-    (to find the column it names)."""
+    """What a question asks to rank: the ends of numeric columns (``high``, ``low``) and of
+    date columns (``newest``, ``oldest``), how many, and its words (to find the column it
+    names)."""
 
     high: bool
     low: bool
+    newest: bool
+    oldest: bool
     count: int
     words: frozenset[str]
 
@@ -97,38 +109,72 @@ class Ranking:
 def ranking(question: str) -> Ranking | None:
     """The ranking ``question`` asks for, or None when it has no ranking word."""
     words = _WORD.findall(question.lower())
-    high = any(w in _HIGH for w in words)
-    low = any(w in _LOW for w in words)
-    if not (high or low):
+    present = frozenset(words)
+    newest, oldest = not present.isdisjoint(_NEWEST), not present.isdisjoint(_OLDEST)
+    # "the most recent": "most" ranks no number then
+    numeric = present - _DEGREE if newest or oldest else present
+    high, low = not numeric.isdisjoint(_HIGH), not numeric.isdisjoint(_LOW)
+    if not (high or low or newest or oldest):
         return None
     numbers = [_NUMBER_WORDS.get(w, int(w) if w.isdigit() and len(w) <= 3 else 0) for w in words]
     asked = [n for n in numbers if 2 <= n <= MAX_RANK]
     count = max(asked) if asked else 1
-    return Ranking(high, low, count, frozenset(words))
+    return Ranking(high, low, newest, oldest, count, present)
 
 
 def ranked_indices(
-    columns: Mapping[str, Sequence[float | None]], asked: Ranking, named_only: bool = False
+    items: Sequence[Any],
+    numeric: Mapping[str, Sequence[float | None]],
+    asked: Ranking,
+    named_only: bool = False,
 ) -> set[int]:
-    """The first ``asked.count`` items at each asked end of the columns the question names,
-    or, for a count of two or more and unless ``named_only``, of every column when it names
-    none (one item of every column is what ``extreme_indices`` finds); ties by position."""
+    """The first ``asked.count`` items at each asked end of the ``numeric`` columns and the
+    date columns of ``items`` that the question names, or, unless ``named_only``, of every
+    column of the kind when it names none: every date column, and every numeric column for
+    a count of two or more (one item of each is what ``extreme_indices`` finds). Ties go
+    by position."""
     stems = frozenset(map(_stem, asked.words))
-    named = {key: column for key, column in columns.items() if _names(stems, key)}
-    if not named and (asked.count < 2 or named_only):
+    keep: set[int] = set()
+    if asked.high or asked.low:
+        named = {key: column for key, column in numeric.items() if _names(stems, key)}
+        if named or not (asked.count < 2 or named_only):
+            for column in (named or numeric).values():
+                keep |= _ends(column, asked.count, asked.high, asked.low)
+    if asked.newest or asked.oldest:
+        dates = date_columns(items)
+        named_dates = {key: column for key, column in dates.items() if _names(stems, key)}
+        if named_dates or not named_only:
+            for dated in (named_dates or dates).values():
+                keep |= _ends(dated, asked.count, asked.newest, asked.oldest)
+    return keep
+
+
+def _ends(column: Sequence[Any], count: int, last: bool, first: bool) -> set[int]:
+    """The positions of the ``count`` largest (``last``) and smallest (``first``) values of
+    ``column`` (None for no value), ties by position; none when it has no more values."""
+    present = [(v, i) for i, v in enumerate(column) if v is not None]
+    if len(present) <= count:
         return set()
     keep: set[int] = set()
-    for column in (named or columns).values():
-        present = [(v, i) for i, v in enumerate(column) if v is not None]
-        if len(present) <= asked.count:
-            continue
-        if asked.high:
-            ordered = sorted(present, key=lambda p: (-p[0], p[1]))
-            keep.update(i for _, i in ordered[: asked.count])
-        if asked.low:
-            ordered = sorted(present, key=lambda p: (p[0], p[1]))
-            keep.update(i for _, i in ordered[: asked.count])
+    if last:  # a stable sort: equal values stay in position order
+        keep.update(i for _, i in sorted(present, key=itemgetter(0), reverse=True)[:count])
+    if first:
+        keep.update(i for _, i in sorted(present, key=itemgetter(0))[:count])
     return keep
+
+
+def date_columns(items: Sequence[Any]) -> dict[str, list[str | None]]:
+    """Top-level fields of object items whose values are mostly dates that sort as text,
+    each as its column (None where an item holds something else)."""
+    if not items or not all(isinstance(item, dict) for item in items):
+        return {}
+    columns: dict[str, list[str | None]] = {}
+    for key in dict.fromkeys(chain.from_iterable(items)):
+        values = list(map(dict.get, items, repeat(key)))
+        column = [v if isinstance(v, str) and _DATE.match(v) else None for v in values]
+        if sum(v is not None for v in column) * 2 >= len(items):
+            columns[str(key)] = column
+    return columns
 
 
 def _names(stems: frozenset[str], key: str) -> bool:

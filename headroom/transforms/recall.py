@@ -281,7 +281,7 @@ def _json_parts(
         hits = item_question_hits([p[0] for p in list_parts(items)], terms, max_keep=0, index=index)
         hits |= named_items(index, spans)
         if ranks is not None:  # "the 5 largest by size": of a column the question names
-            hits |= ranked_indices(numeric_columns(items), ranks, named_only=True)
+            hits |= ranked_indices(items, numeric_columns(items), ranks, named_only=True)
         named.extend(items[i] for i in sorted(hits))
     if not named:
         return []

@@ -827,3 +827,25 @@ def test_a_ranking_word_without_a_count_or_a_column_keeps_nothing_more() -> None
         tool_request(json.dumps(_invoices()), "Is there one, most commented first?")
     )
     assert _kept_ids(ranked) == _kept_ids(plain)
+
+
+def test_the_latest_or_oldest_by_a_date_are_kept() -> None:
+    """Dates that sort as text, in no particular order: "the 4 most recent" are the 4 latest
+    of each date column ("most" then ranks no number), "the oldest" the earliest."""
+    runs = [
+        {"id": i, "attempts": i % 9, "created_at": f"2024-{1 + (i * 7) % 12:02d}-{1 + i % 28:02d}"}
+        for i in range(600)
+    ]
+
+    def by_date(latest: bool) -> list[dict[str, Any]]:  # a stable sort: ties by position
+        return sorted(runs, key=lambda r: r["created_at"], reverse=latest)
+
+    for question, wanted in (
+        ("Which are the 4 most recent runs?", by_date(True)[:4]),
+        ("And the oldest one by created_at?", by_date(False)[:1]),
+    ):
+        plan = Headroom().simulate(tool_request(json.dumps(runs), question, name="ci"))
+        assert _kept_ids(plan) >= {r["id"] for r in wanted}, question
+    # the latest four are four runs, not also the four with the most attempts
+    plan = Headroom().simulate(tool_request(json.dumps(runs), "the 4 most recent?", name="ci"))
+    assert len(_kept_ids(plan)) <= 12
