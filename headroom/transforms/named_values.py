@@ -46,17 +46,27 @@ def question_spans(question: str) -> frozenset[str]:
     upper = spellings[2]
     starts = [w.start() for w in words]
     ends = [w.end() for w in words]
-    closed = [_punctuation_end(question, end) for end in ends]  # with a closing "." or ")"
+    # Where a span may end after each word: the word's end, and after a closing "." or ")";
+    # word j's ends are stops[first_stop[j]:first_stop[j + 1]].
+    stops: list[int] = []
+    first_stop: list[int] = []
+    for end in ends:
+        first_stop.append(len(stops))
+        closed = _punctuation_end(question, end)
+        stops.extend((end, closed) if closed != end else (end,))
+    first_stop.append(len(stops))
     spans: set[str] = set()
     for i, start in enumerate(starts):
         if not (i == 0 or _SENTENCE_END.search(question, ends[i - 1], start)):
-            spans.update(
-                w for w in {question[start : ends[i]], question[start : closed[i]]} if _may_name(w)
-            )
-        for j in range(i + 1, min(i + MAX_SPAN_WORDS, len(words))):
-            for end in {ends[j], closed[j]}:
-                spans.update(spelt[start:end] for spelt in spellings)
-                spans.add(upper[start] + question[start + 1 : end])
+            alone = stops[first_stop[i] : first_stop[i + 1]]
+            spans.update(w for w in (question[start:end] for end in alone) if _may_name(w))
+        last = min(i + MAX_SPAN_WORDS, len(words))
+        longer = stops[first_stop[i + 1] : first_stop[last]]
+        cuts = [slice(start, end) for end in longer]
+        for spelt in spellings:
+            spans.update(map(spelt.__getitem__, cuts))
+        capital = upper[start]
+        spans.update(capital + question[start + 1 : end] for end in longer)
     return frozenset(spans)
 
 
