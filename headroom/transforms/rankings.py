@@ -116,7 +116,7 @@ def ranking(question: str) -> Ranking | None:
     high, low = not numeric.isdisjoint(_HIGH), not numeric.isdisjoint(_LOW)
     if not (high or low or newest or oldest):
         return None
-    numbers = [_NUMBER_WORDS.get(w, int(w) if w.isdigit() and len(w) <= 3 else 0) for w in words]
+    numbers = [_NUMBER_WORDS.get(w, int(w) if w.isdecimal() and len(w) <= 3 else 0) for w in words]
     asked = [n for n in numbers if 2 <= n <= MAX_RANK]
     count = max(asked) if asked else 1
     return Ranking(high, low, newest, oldest, count, present)

@@ -6,8 +6,13 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from headroom import Headroom, count_tokens
+from headroom.questions import phrases, question_terms
+from headroom.transforms.named_values import question_spans
+from headroom.transforms.rankings import ranking
 
 
 def call(content: Any, call_id: str = "c1") -> list[dict[str, Any]]:
@@ -175,3 +180,21 @@ def test_unknown_model_never_raises() -> None:
     plan = Headroom().simulate([{"role": "user", "content": "hi"}], model="no-such-model")
     assert plan.tokens_before == count_tokens([{"role": "user", "content": "hi"}])
     Headroom().simulate([{"role": "user", "content": "hi"}], model=None)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_question_text_is_read_without_raising(question: str) -> None:
+    """Digits of other scripts (``①``, ``²``), surrogates, anything a user may type."""
+    question_terms(question)
+    question_spans(question)
+    ranking(question)
+    phrases(question)
+
+
+def test_a_question_with_odd_digits_still_compresses() -> None:
+    items = json.dumps([{"id": i, "total": i * 7 % 100} for i in range(600)])
+    messages = call(items)
+    messages[0]["content"] = "the largest ① and 10² totals?"
+    plan = Headroom().simulate(messages)
+    assert plan.tokens_after < plan.tokens_before / 5
