@@ -1,12 +1,14 @@
 """Ask about random items of the workloads' JSON lists, and check that each item is sent.
 
-    python bench/item_probe.py [--seed N] [--per-list K] [--follow-up]
+    python bench/item_probe.py [--seed N] [--per-list K] [--follow-up] [--next-to]
 
 The shared workloads ask one question each. This asks many more, the way users do: it picks
 an item of a long JSON list, names it by one of its own values ("What is the Bytes of All
 Because Of You?") and checks that another of the item's fields is in what would be sent.
 By default the question is the one the tool answered (the user message before the call);
 with ``--follow-up`` it comes after the output, as a later question, which recall answers.
+With ``--next-to`` it asks what came right before or after the item instead, and checks the
+item next to it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ sys.path.insert(0, str(ROOT))
 from headroom import Headroom  # noqa: E402
 
 WORKLOADS = ROOT.parent / "shared" / "workloads" / "dev"
+NEXT_TO = (
+    ('What happened right before "{name}"?', -1),
+    ("Show me the entry just before {name}.", -1),
+    ('What came right after "{name}"?', 1),
+)
 TEMPLATES = (
     "Tell me everything about {name}.",
     "What is the {field} of {name}?",
@@ -58,25 +65,29 @@ def scalars(item: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]
             yield prefix + key, value
 
 
-def probe(item: dict[str, Any], items: list[Any], rng: random.Random) -> tuple[str, str] | None:
-    """(a question naming ``item`` by a value no other item holds, the text of another of its
-    fields that must be sent), or None when the item has no such value."""
-    fields = list(scalars(item))
+def unique_name(item: dict[str, Any], items: list[Any], rng: random.Random) -> str | None:
+    """A string value of ``item`` that names it (no other item holds it), or None."""
     names = [
         v
-        for _, v in fields
+        for _, v in scalars(item)
         if isinstance(v, str)
         and 4 <= len(v) <= 60
         and re.search("[A-Za-z]", v)
         and "http" not in v
         and sum(json.dumps(v) in json.dumps(x) for x in items) == 1
     ]
-    if not names:
+    return rng.choice(names) if names else None
+
+
+def probe(item: dict[str, Any], items: list[Any], rng: random.Random) -> tuple[str, str] | None:
+    """(a question naming ``item`` by a value no other item holds, the text of another of its
+    fields that must be sent), or None when the item has no such value."""
+    name = unique_name(item, items, rng)
+    if name is None:
         return None
-    name = rng.choice(names)
     others = [
         (f, v)
-        for f, v in fields
+        for f, v in scalars(item)
         if v != name
         and (not isinstance(v, str) or 1 <= len(v) <= 80)
         and json.dumps(v) not in json.dumps(name)
@@ -89,11 +100,28 @@ def probe(item: dict[str, Any], items: list[Any], rng: random.Random) -> tuple[s
     return question, f"{json.dumps(key)}:{json.dumps(value, ensure_ascii=False)}"
 
 
+def next_to_probe(at: int, items: list[Any], rng: random.Random) -> tuple[str, str] | None:
+    """(a question naming the item at ``at`` and asking what came right before or after it,
+    a value of that neighbour that no other item holds), or None."""
+    name = unique_name(items[at], items, rng) if 0 < at < len(items) - 1 else None
+    if name is None:
+        return None
+    template, step = rng.choice(NEXT_TO)
+    dumps = [json.dumps(x) for x in items]
+    unique = [
+        f"{json.dumps(k.rsplit('.', 1)[-1])}:{json.dumps(v, ensure_ascii=False)}"
+        for k, v in scalars(items[at + step])
+        if isinstance(v, (str, int)) and sum(json.dumps(v) in d for d in dumps) == 1
+    ]
+    return (template.format(name=name), rng.choice(unique)) if unique else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--per-list", type=int, default=8)
     parser.add_argument("--follow-up", action="store_true")
+    parser.add_argument("--next-to", action="store_true")
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
     table = Table(title="Items named by a question and not sent")
@@ -112,7 +140,11 @@ def main() -> None:
                 continue
             for items in list(long_lists(document))[:2]:
                 for _ in range(args.per_list):
-                    found = probe(items[rng.randrange(len(items))], items, rng)
+                    pick = rng.randrange(len(items))
+                    if args.next_to:
+                        found = next_to_probe(pick, items, rng)
+                    else:
+                        found = probe(items[pick], items, rng)
                     if found is None:
                         continue
                     question, needle = found

@@ -22,7 +22,7 @@ from ..options import ToolProfile
 from .named_values import asked_items, question_spans
 from .part_index import PartIndex
 from .question_hits import item_question_hits
-from .rankings import ranked_indices, ranking
+from .rankings import neighbour_reach, neighbours, ranked_indices, ranking
 from .rare_values import extreme_indices, outlier_indices, rare_category_indices
 from .signals import item_signal_tiers
 from .text_compress import shorten_lines
@@ -272,6 +272,9 @@ class Shrinker:
         )
         if self.question:
             focused |= asked_items(index, question_spans(self.question))
+            reach = neighbour_reach(self.question)
+            if reach and focused:  # "what happened right before it?": asked about too
+                focused = neighbours(focused, reach, len(items))
         return keep, focused
 
     def _shrink_string(self, value: str) -> str:

@@ -90,13 +90,7 @@ def named_values(index: PartIndex, spans: frozenset[str]) -> set[str]:
 def named_items(index: PartIndex, spans: frozenset[str]) -> set[int]:
     """Indices of the items holding a value that one of ``spans`` spells out whole, for each
     such value held by at most ``MAX_HOLDERS`` items."""
-    kept: set[int] = set()
-    for value in sorted(named_values(index, spans)):
-        if index.occurrences[value] <= MAX_HOLDERS:
-            holders = index.items_holding_texts({value})
-            if len(holders) <= MAX_HOLDERS:
-                kept |= holders
-    return kept
+    return _holders(index, spans, MAX_HOLDERS)
 
 
 def asked_items(index: PartIndex, spans: frozenset[str]) -> set[int]:
@@ -105,10 +99,26 @@ def asked_items(index: PartIndex, spans: frozenset[str]) -> set[int]:
     of them: a question naming a rare value asks for all of its items, a common one ("the
     PhishBench runs" of PhishBench's runs) singles none out."""
     n = len(index.items)
-    most = max(MAX_HOLDERS, min(n // 3, ASKED_FEW), n // 10)
+    return _holders(index, spans, max(MAX_HOLDERS, min(n // 3, ASKED_FEW), n // 10))
+
+
+def _holders(index: PartIndex, spans: frozenset[str], most: int) -> set[int]:
+    """The items holding each spelt-out value (``spelt_values``) that at most ``most`` items
+    hold (an item may hold it several times: Serbia's name in its translations)."""
     kept: set[int] = set()
-    for value in sorted(named_values(index, spans)):
+    for value in spelt_values(index, spans):
         holders = index.items_holding_texts({value})
         if len(holders) <= most:
             kept |= holders
+    return kept
+
+
+def spelt_values(index: PartIndex, spans: frozenset[str]) -> list[str]:
+    """``named_values``, less those inside a longer one: asked about "Black Hole Sun", the
+    track "Black" is not asked about."""
+    longest_first = sorted(named_values(index, spans), key=lambda v: (-len(v), v))
+    kept: list[str] = []
+    for value in longest_first:
+        if not any(value in longer for longer in kept):
+            kept.append(value)
     return kept

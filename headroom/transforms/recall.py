@@ -36,9 +36,9 @@ from .json_compress import (
     parse_json,
 )
 from .json_references import SAME_AS_KEY, expand_references
-from .named_values import named_items, named_values, question_spans
+from .named_values import named_items, named_values, question_spans, spelt_values
 from .question_hits import item_question_hits, question_hits
-from .rankings import ranked_indices, ranking
+from .rankings import neighbour_reach, neighbours, ranked_indices, ranking
 from .tool_output import is_text_part, looks_like_json, split_digest
 
 NAME = "recall"
@@ -274,15 +274,25 @@ def _json_parts(
 ) -> list[str]:
     terms = asked.terms
     ranks = ranking(asked.question)
+    reach = neighbour_reach(asked.question)
     most = MAX_PARTS if ranks is None else max(MAX_PARTS, ranks.count)  # "the 10 largest"
     named: list[Any] = []
     for items in arrays:
         index = list_index(items)
-        hits = item_question_hits([p[0] for p in list_parts(items)], terms, max_keep=0, index=index)
-        hits |= named_items(index, spans)
+        # a term inside a value the question spells out whole names nothing else: asked
+        # about "Black Hole Sun", the track "Black" is not asked about
+        covered = "\n".join(spelt_values(index, spans)).lower()
+        own = tuple(t for t in terms if t not in covered) if covered else terms
+        hits = item_question_hits([p[0] for p in list_parts(items)], own, max_keep=0, index=index)
+        spelt = named_items(index, spans)
+        hits |= spelt
+        first: set[int] = set()  # what the question asks most plainly, before other hits
         if ranks is not None:  # "the 5 largest by size": of a column the question names
-            hits |= ranked_indices(items, numeric_columns(items), ranks, named_only=True)
-        named.extend(items[i] for i in sorted(hits))
+            first = ranked_indices(items, numeric_columns(items), ranks, named_only=True)
+        if reach and (spelt or hits):  # "what came right after it?": of the item it spells out
+            first |= neighbours(spelt or hits, reach, len(items))
+        named.extend(items[i] for i in sorted(first))
+        named.extend(items[i] for i in sorted(hits - first))
     if not named:
         return []
     shown = _visible_json(compressed)  # only now: writing references out costs a pass

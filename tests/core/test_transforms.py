@@ -849,3 +849,48 @@ def test_the_latest_or_oldest_by_a_date_are_kept() -> None:
     # the latest four are four runs, not also the four with the most attempts
     plan = Headroom().simulate(tool_request(json.dumps(runs), "the 4 most recent?", name="ci"))
     assert len(_kept_ids(plan)) <= 12
+
+
+def _events() -> list[dict[str, Any]]:
+    events = [
+        {"seq": i, "at": f"2024-01-01T10:{i // 60:02d}:{i % 60:02d}Z", "msg": f"tick {i}"}
+        for i in range(900)
+    ]
+    events[499]["msg"] = "config reloaded by " + "operator " * 60  # a long string, cut if unasked
+    events[500]["msg"] = "worker pool drained"
+    return events
+
+
+def test_the_items_next_to_the_one_asked_about_are_kept_whole() -> None:
+    question = 'What happened right before "worker pool drained"?'
+    plan = Headroom().simulate(tool_request(json.dumps(_events()), question, name="logs"))
+    assert '"msg":"config reloaded by operator' in compressed_tool(plan)
+    kept = json.loads(compressed_tool(plan).rsplit("\n", 1)[0])
+    assert "operator " * 60 in next(e["msg"] for e in kept if e.get("seq") == 499)
+    assert '"seq":501' in compressed_tool(plan)  # the other side too
+
+
+def test_the_items_next_to_one_asked_about_later_are_recalled() -> None:
+    messages = _catalogue_chat(_events(), 'What came right after "2024-01-01T10:08:19Z"?')
+    plan = Headroom().simulate(messages)
+    recalled = _recalled(plan.messages)
+    assert '"seq":499' in recalled and '"seq":500' in recalled
+    assert '"seq":510' not in recalled  # the 10 of the time is no count of neighbours
+
+
+def test_a_named_value_inside_a_longer_one_or_held_twice_by_one_item() -> None:
+    """Asked about "Black Hole Sun", the track "Black" is not asked about; "Serbia", held
+    by one item in several fields, still names that item."""
+    catalogue = [{"TrackId": i, "Name": f"Track {i}", "Bytes": 1000 + i} for i in range(800)]
+    catalogue[100]["Name"] = "Black"
+    catalogue[600]["Name"] = "Black Hole Sun"
+    plan = Headroom().simulate(_catalogue_chat(catalogue, 'Tell me about "Black Hole Sun".'))
+    assert '"Bytes":1600' in _recalled(plan.messages)
+    assert '"Bytes":1100' not in _recalled(plan.messages)
+    countries = [
+        {"id": i, "name": f"Land {i}", "fr": f"Pays {i}", "de": f"Land {i}", "es": f"Pais {i}"}
+        for i in range(300)
+    ]
+    countries[200] |= {"name": "Serbia", "fr": "Serbia", "de": "Serbia", "es": "Serbia"}
+    plan = Headroom().simulate(_catalogue_chat(countries, "And what about Serbia?"))
+    assert '"id":200' in _recalled(plan.messages)
