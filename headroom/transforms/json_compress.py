@@ -286,6 +286,7 @@ class Shrinker:
                 self.terms,
                 self.profile.keep_signals,
                 self.profile.keep_ties,
+                self.question,
             )
             if shortened is not None and len(shortened) < len(value):
                 self.stats.strings_cut += 1

@@ -1,7 +1,8 @@
 """Line-aware shortening of plain text (logs, listings, long multi-line strings).
 
 Keeps the first and last lines, every line with an error or warning signal, every line with
-a distinctive term of the user's question, lines of a rare shape in a uniform log and the
+a distinctive term of the user's question (and the lines next to them when it asks what came
+right before or after), lines of a rare shape in a uniform log and the
 numeric extremes of a column listing (see line_signals); each run of omitted lines becomes one
 visible ``[headroom: N lines omitted]`` line. Nothing is rewritten: kept lines are kept verbatim.
 """
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 
 from .line_signals import numeric_extreme_lines, rare_shape_lines
 from .question_hits import question_hits
+from .rankings import neighbour_reach, neighbours
 from .signals import signal_tiers
 
 
@@ -25,8 +27,10 @@ def shorten_lines(
     terms: Sequence[str],
     keep_signals: bool = True,
     keep_ties: bool = True,
+    question: str = "",
 ) -> str | None:
-    """The shortened text, or None when there is nothing worth omitting."""
+    """The shortened text, or None when there is nothing worth omitting. The ``question``
+    itself, when given, may ask for the lines next to the ones it names ("right before")."""
     lines = text.split("\n")
     if len(lines) <= max_lines:
         return None
@@ -38,7 +42,9 @@ def shorten_lines(
         for tier in signal_tiers(lines):
             keep.update(tier)
         most = min(40, max(5, len(lines) // 20))
-        keep.update(question_hits(lines, terms, most, keep_ties))
+        hits = question_hits(lines, terms, most, keep_ties)
+        reach = neighbour_reach(question) if hits and question else 0
+        keep.update(neighbours(hits, reach, len(lines)) if reach else hits)
         keep.update(rare_shape_lines(lines))
         keep.update(numeric_extreme_lines(lines))
     if len(keep) >= len(lines) - 1:

@@ -169,7 +169,12 @@ def _candidate(text: str, asked: Settings, encoding: str) -> str | None:
         return _compress_json(text, document, asked, encoding)
     if profile.text_lines and not looks_like_json(text):
         shortened = shorten_lines(
-            text, profile.max_lines, asked.terms, profile.keep_signals, profile.keep_ties
+            text,
+            profile.max_lines,
+            asked.terms,
+            profile.keep_signals,
+            profile.keep_ties,
+            asked.question,
         )
         return None if shortened is None else f"{shortened}\n{digest_line(text)}"
     return None

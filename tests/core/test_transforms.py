@@ -894,3 +894,12 @@ def test_a_named_value_inside_a_longer_one_or_held_twice_by_one_item() -> None:
     countries[200] |= {"name": "Serbia", "fr": "Serbia", "de": "Serbia", "es": "Serbia"}
     plan = Headroom().simulate(_catalogue_chat(countries, "And what about Serbia?"))
     assert '"id":200' in _recalled(plan.messages)
+
+
+def test_the_lines_next_to_the_one_asked_about_are_kept_in_shortened_text() -> None:
+    lines = [f"10:{i // 60:02d}:{i % 60:02d} INFO tick {i}" for i in range(800)]
+    lines[400] = "10:06:40 INFO pool drained"
+    messages = tool_request("\n".join(lines), "What happened right after the pool drained?")
+    plan = Headroom(tool_profiles={"search": {"text_lines": True}}).simulate(messages)
+    assert "[headroom:" in plan.messages[3]["content"]
+    assert "tick 401" in plan.messages[3]["content"] and "tick 399" in plan.messages[3]["content"]
