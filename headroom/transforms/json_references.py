@@ -11,6 +11,7 @@ left alone, since a reference would not be much shorter.
 from __future__ import annotations
 
 import json
+import operator
 import re
 from typing import Any
 
@@ -18,6 +19,7 @@ SAME_AS_KEY = "__headroom_same_as"
 MIN_CHARS = 100
 MAX_DEPTH = 4  # owner in items[i].repository.owner; each level deeper costs one more serialisation
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+_CONTAINERS = (dict, list)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -49,9 +51,20 @@ class _Walker:
                     self.replaced += 1
                     return {SAME_AS_KEY: first}
                 self.first_path[key] = path
+        # Only containers can be referred to: scalars are neither walked nor given a path,
+        # and a container none of whose children changed is returned as it is.
+        walk, deeper = self.walk, depth + 1
         if isinstance(node, dict):
-            return {k: self.walk(v, _child_path(path, k), depth + 1) for k, v in node.items()}
-        return [self.walk(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node)]
+            as_dict = {
+                k: walk(v, _child_path(path, k), deeper) if v and type(v) in _CONTAINERS else v
+                for k, v in node.items()
+            }
+            return as_dict if any(map(operator.is_not, as_dict.values(), node.values())) else node
+        as_list = [
+            walk(v, f"{path}[{i}]", deeper) if v and type(v) in _CONTAINERS else v
+            for i, v in enumerate(node)
+        ]
+        return as_list if any(map(operator.is_not, as_list, node)) else node
 
 
 def _serialised(node: Any) -> str | None:
