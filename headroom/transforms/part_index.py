@@ -34,8 +34,7 @@ class PartIndex:
 
     def holders_at_most(self, part_indices: Sequence[int]) -> int:
         """An upper bound on ``len(items_holding(part_indices))``, without looking at items."""
-        occurrences, parts = self.occurrences, self.parts
-        return sum(occurrences[parts[i]] for i in part_indices)
+        return sum(map(self.occurrences.__getitem__, map(self.parts.__getitem__, part_indices)))
 
     def items_holding(
         self, part_indices: Iterable[int], items: Sequence[Sequence[str]] | None = None

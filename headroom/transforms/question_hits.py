@@ -7,7 +7,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from itertools import chain
+from itertools import chain, repeat
+from operator import add
 
 from ..questions import KANA_HAN_CHAR
 from .part_index import PartIndex
@@ -243,7 +244,7 @@ def _singles_out_of_items(
             found = scan.holders(anchor)
         else:
             found = _term_holders(scan, [term])[term]
-        part_holders.extend(first + i for i in found)
+        part_holders.extend(map(add, found, repeat(first)) if first else found)
     if not part_holders:
         return False
     if dense_ok or index.holders_at_most(part_holders) <= 0.9 * n:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from itertools import accumulate, repeat
-from operator import add
+from itertools import accumulate, compress, count, islice, repeat
+from operator import add, contains
 
 # Characters that IGNORECASE regexes match to an ASCII letter although they are not one (and
 # whose lowercase form is not that letter): with them present, a regex match need not show up
 # as its literal in the lowercased text.
 CASEFOLD_SPECIALS = ("\u0130", "\u0131", "\u017f", "\u212a")
+_MANY_HITS = 64  # more hits than this: test each text instead of finding each hit
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
@@ -72,15 +73,25 @@ class TextScan:
         return bisect_right(self.starts, position) - 1
 
     def holders(self, needle: str) -> list[int]:
-        """Indices of the texts whose lowercase form contains ``needle``, ascending."""
+        """Indices of the texts whose lowercase form contains ``needle``, ascending. Once a
+        needle has been found in many texts (``github`` in every URL), the texts after are
+        tested one by one at C level instead of found and bisected hit by hit."""
         found: list[int] = []
         low, starts, text_at = self.lowered, self.starts, self.text_at
         at = low.find(needle)
         while at >= 0:
             index = text_at(at)
             found.append(index)
+            if len(found) > _MANY_HITS and self.exact:
+                found.extend(self._holding_after(index, needle))
+                return found
             at = low.find(needle, starts[index + 1])
         return found
+
+    def _holding_after(self, index: int, needle: str) -> Iterable[int]:
+        """Indices after ``index`` of the texts whose lowercase form contains ``needle``."""
+        after = islice(self.lowered_texts, index + 1, None)
+        return compress(count(index + 1), map(contains, after, repeat(needle)))
 
     def pattern_holders(self, words: Iterable[str], pattern: re.Pattern[str]) -> set[int]:
         """Indices of the texts ``pattern`` matches in, for a pattern whose every match
@@ -88,7 +99,8 @@ class TextScan:
 
         Only the places where a word occurs after a non-letter are tried, each with
         ``pattern.match``; a text with many such places is searched whole from there on, so
-        no text costs more than one regex search over it. Requires ``exact`` and no
+        no text costs more than one regex search over it; a word found in many texts has
+        each text that holds it searched whole at once. Requires ``exact`` and no
         ``casefold_specials`` (then every match starts with a word in the lowercased text).
         """
         found: set[int] = set()
@@ -97,7 +109,15 @@ class TextScan:
         for word in words:
             at = low.find(word)
             current = tries = -1
+            hits = 0
             while at >= 0:
+                hits += 1
+                if hits > _MANY_HITS:  # this text and those after: each searched once, whole
+                    for later in self._holding_after(text_at(at) - 1, word):
+                        end = starts[later + 1] - 1
+                        if later not in found and pattern.search(joined, starts[later], end):
+                            found.add(later)
+                    break
                 if at and joined[at - 1] in letters:  # the lookbehind fails here
                     at = low.find(word, at + 1)
                     continue

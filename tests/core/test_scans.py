@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from headroom import questions
 from headroom.analysis import _BASE64, _may_hold_base64
-from headroom.transforms import cache_alignment, question_hits, rare_values, signals
+from headroom.transforms import cache_alignment, question_hits, rare_values, signals, text_scan
 from headroom.transforms.dynamic_values import DYNAMIC_VALUE, find_dynamic_values
 from headroom.transforms.json_compress import item_parts
 from headroom.transforms.part_index import PartIndex
@@ -331,6 +331,28 @@ def test_text_scan_holders_and_word_holders() -> None:
     assert scan.holders("abc") == [0, 1, 3]
     assert scan.holders("c") == [0, 1, 3, 4]
     assert scan.pattern_holders(["abc"], re.compile(r"(?<![A-Za-z])abc", re.I)) == {0, 3}
+
+
+_SCAN_TEXT = st.text(alphabet="abAB x\n", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SCAN_TEXT, max_size=40), st.sampled_from(["a", "ab", "ba", "x a", "abab"]))
+def test_holders_once_many_texts_hold_a_needle_match_the_per_text_reference(
+    texts: list[str], needle: str
+) -> None:
+    """After a few hits (two here, as if two were many) the texts left are tested one by one:
+    the same answers as a search of each text."""
+    many = text_scan._MANY_HITS
+    text_scan._MANY_HITS = 2
+    try:
+        scan = TextScan(texts)
+        assert scan.holders(needle) == [i for i, t in enumerate(texts) if needle in t.lower()]
+        pattern = re.compile(rf"(?<![A-Za-z]){re.escape(needle)}b", re.I)
+        expected = {i for i, t in enumerate(texts) if pattern.search(t)}
+        assert scan.pattern_holders([needle], pattern) == expected
+    finally:
+        text_scan._MANY_HITS = many
 
 
 def _reference_walk(value: Any, values: list[str], signal: list[str], depth: int) -> None:
