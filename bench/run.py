@@ -31,7 +31,13 @@ from headroom import Headroom, count_tokens, questions  # noqa: E402
 from headroom.encodings import get_encoding  # noqa: E402
 from headroom.models import resolve_model  # noqa: E402
 from headroom.tokens import clear_cache  # noqa: E402
-from headroom.transforms import cache_alignment, named_values, recall, tool_output  # noqa: E402
+from headroom.transforms import (  # noqa: E402
+    cache_alignment,
+    named_values,
+    rankings,
+    recall,
+    tool_output,
+)
 from tests.support.prefix_cache import PrefixCache  # noqa: E402
 
 WORKLOADS = ROOT.parent / "shared" / "workloads" / "dev"
@@ -47,6 +53,8 @@ def cold_engine() -> Headroom:
     re.purge()
     questions.clear_caches()
     named_values.question_spans.cache_clear()
+    rankings.ranking.cache_clear()
+    rankings.neighbour_reach.cache_clear()
     cache_alignment._align_cached.cache_clear()
     tool_output._memo = tool_output._Memo()
     tool_output._candidates = tool_output._Memo()
