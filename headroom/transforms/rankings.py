@@ -125,15 +125,16 @@ def ranking(question: str) -> Ranking | None:
 
 
 def _count(question: str, most: int) -> int:
-    """The largest number from 2 to ``most`` written on its own in ``question`` ("5", "ten",
-    "(3)"; not the 10 of a date), else 1."""
+    """The smallest number from 2 to ``most`` written on its own in ``question`` ("5", "ten",
+    "(3)"; not the 10 of a date), else 1: of two, the other is most often the whole ("which
+    3 of the 20 runs took longest")."""
     numbers = []
     for token in question.lower().split():
         word = token.strip(_PUNCTUATION)
         number = _NUMBER_WORDS.get(word, int(word) if word.isdecimal() and len(word) <= 3 else 0)
         if 2 <= number <= most:
             numbers.append(number)
-    return max(numbers, default=1)
+    return min(numbers, default=1)
 
 
 _PUNCTUATION = "\"'“”‘’()[]{}.,;:!?"

@@ -14,6 +14,7 @@ from headroom.tokens import count_text
 from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values
 from headroom.transforms.json_compress import TRUNCATED_KEY
+from headroom.transforms.rankings import ranking
 from headroom.transforms.rolling_window import MARKER_PREFIX
 
 
@@ -903,3 +904,18 @@ def test_the_lines_next_to_the_one_asked_about_are_kept_in_shortened_text() -> N
     plan = Headroom(tool_profiles={"search": {"text_lines": True}}).simulate(messages)
     assert "[headroom:" in plan.messages[3]["content"]
     assert "tick 401" in plan.messages[3]["content"] and "tick 399" in plan.messages[3]["content"]
+
+
+@pytest.mark.parametrize(
+    ("question", "count"),
+    [
+        ("Which 3 of the 20 runs took longest?", 3),  # of two numbers, the other is the whole
+        ("Of the 20 runs, which three were the slowest?", 3),
+        ("the largest (5)", 5),
+        ("the largest one on 2024-10-06", 1),  # "one" and a date's numbers are no count
+        ("the largest of 400", 1),  # more than MAX_RANK
+    ],
+)
+def test_a_ranking_counts_a_number_written_on_its_own(question: str, count: int) -> None:
+    asked = ranking(question)
+    assert asked is not None and asked.count == count
