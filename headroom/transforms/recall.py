@@ -119,27 +119,33 @@ def recall_terms(
 
 
 def missing_parts(
-    original: str, compressed: str, asked: RecallTerms, spans: frozenset[str]
+    original: str,
+    compressed: str,
+    asked: RecallTerms,
+    spans: frozenset[str],
+    latest: bool = False,
 ) -> list[str]:
     """The parts of ``original`` that the question singles out and ``compressed`` does not
     show. ``spans``: those of the question's spans that are values in ``original``
-    (``_RequestOutputs.named``)."""
-    if original == compressed or not (spans or asked.terms):
+    (``_RequestOutputs.named``). The ``latest`` output before the question is also the one
+    a ranking that names no column asks about ("and the 3 newest ones?")."""
+    ranks = latest and ranking(asked.question) is not None
+    if original == compressed or not (spans or asked.terms or ranks):
         return []
     return _memo.get_or_compute(
-        (original, compressed, (asked.question, *asked.terms)),
-        lambda: _missing_if_named(original, compressed, asked, spans),
+        (original, compressed, (asked.question, "latest" if ranks else "", *asked.terms)),
+        lambda: _missing_if_named(original, compressed, asked, spans, ranks),
     )
 
 
 def _missing_if_named(
-    original: str, compressed: str, asked: RecallTerms, spans: frozenset[str]
+    original: str, compressed: str, asked: RecallTerms, spans: frozenset[str], ranks: bool
 ) -> list[str]:
     """``missing_parts``, parsing ``original`` only when the question may name a part of it:
     it spells out a value (or a key) whole, or one of its identifier terms is there."""
-    if not spans and not _may_mention(_lowered_text(original), asked.terms):
+    if not (spans or ranks) and not _may_mention(_lowered_text(original), asked.terms):
         return []
-    return _missing_parts(original, compressed, asked, spans)
+    return _missing_parts(original, compressed, asked, spans, ranks)
 
 
 class _Output:
@@ -244,12 +250,12 @@ def _occurrences(lowered: str, needle: str) -> int:
 
 
 def _missing_parts(
-    original: str, compressed: str, asked: RecallTerms, spans: frozenset[str]
+    original: str, compressed: str, asked: RecallTerms, spans: frozenset[str], ranks: bool
 ) -> list[str]:
     document = parse_json(original)
     if is_json_document(document):
         arrays = _outputs.get_or_compute((original, "", ()), lambda: _Output(original)).arrays
-        return _json_parts(arrays, compressed, asked, spans)
+        return _json_parts(arrays, compressed, asked, spans, ranks)
     lines = original.split("\n")
     if len(lines) < _MIN_ARRAY:
         return []
@@ -270,7 +276,11 @@ def _visible_json(compressed: str) -> str:
 
 
 def _json_parts(
-    arrays: list[list[Any]], compressed: str, asked: RecallTerms, spans: frozenset[str]
+    arrays: list[list[Any]],
+    compressed: str,
+    asked: RecallTerms,
+    spans: frozenset[str],
+    any_column: bool,
 ) -> list[str]:
     terms = asked.terms
     ranks = ranking(asked.question)
@@ -288,7 +298,8 @@ def _json_parts(
         hits |= spelt
         first: set[int] = set()  # what the question asks most plainly, before other hits
         if ranks is not None:  # "the 5 largest by size": of a column the question names
-            first = ranked_indices(items, numeric_columns(items), ranks, named_only=True)
+            columns = numeric_columns(items)
+            first = ranked_indices(items, columns, ranks, named_only=not any_column)
         if reach and (spelt or hits):  # "what came right after it?": of the item it spells out
             first |= neighbours(spelt or hits, reach, len(items))
         named.extend(items[i] for i in sorted(first))
@@ -359,10 +370,13 @@ def apply(
         asked = recall_terms(question, originals, outputs.lowered)
         units_here = 0
         for at, before, texts in earlier:
+            latest = at == earlier[-1][0]
             parts = [
                 p
                 for original, shown in texts
-                for p in missing_parts(original, shown, asked, outputs.named(original, asked.spans))
+                for p in missing_parts(
+                    original, shown, asked, outputs.named(original, asked.spans), latest
+                )
             ]
             if not parts:
                 continue

@@ -919,3 +919,31 @@ def test_the_lines_next_to_the_one_asked_about_are_kept_in_shortened_text() -> N
 def test_a_ranking_counts_a_number_written_on_its_own(question: str, count: int) -> None:
     asked = ranking(question)
     assert asked is not None and asked.count == count
+
+
+def test_a_later_ranking_naming_no_column_asks_about_the_latest_output() -> None:
+    """ "And the 3 newest ones?" after two lists: the latest list's three newest come back,
+    none of the first list's."""
+
+    def runs(offset: int) -> list[dict[str, Any]]:
+        return [
+            {"id": offset + i, "created_at": f"2024-{1 + (i * 7) % 12:02d}-{1 + i % 28:02d}"}
+            for i in range(300)
+        ]
+
+    messages = tool_request(json.dumps(runs(0)), "Export the runs.", name="ci")
+    messages[2]["tool_calls"].append(
+        {"id": "call_2", "type": "function", "function": {"name": "ci", "arguments": "{}"}}
+    )
+    messages += [
+        {"role": "tool", "tool_call_id": "call_2", "content": json.dumps(runs(1000))},
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "And the 3 newest ones?"},
+    ]
+    plan = Headroom().simulate(messages)
+    newest = sorted(runs(1000), key=lambda r: r["created_at"], reverse=True)[:3]
+    units = [m["content"] for m in plan.messages[7:] if m.get("role") == "tool"]
+    shown = plan.messages[4]["content"] + "".join(units)
+    assert all(f'"id":{r["id"]},' in shown for r in newest)
+    recalled = [r["id"] for unit in units for r in json.loads(unit.split("\n", 1)[1])]
+    assert recalled and min(recalled) >= 1000
