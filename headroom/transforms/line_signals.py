@@ -24,7 +24,7 @@ _USUAL_SHAPES = 5  # a log is uniform when its five commonest shapes cover half 
 def _shape(line: str) -> tuple[str, ...]:
     words = []
     for token in line.translate(_DIGITS).split():
-        if "0" not in token and any(c.isalpha() for c in token):
+        if "0" not in token and any(map(str.isalpha, token)):
             words.append(token)
             if len(words) == _SHAPE_WORDS:
                 break
