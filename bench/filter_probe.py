@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.item_probe import WORKLOADS, long_lists, scalars  # noqa: E402
+from bench.probe_support import ask, results_table, scalars, workload_lists  # noqa: E402
 from headroom import Headroom  # noqa: E402
 
 TEMPLATES = (
@@ -72,45 +71,27 @@ def main() -> None:
     parser.add_argument("--lower", action="store_true")
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
-    table = Table(title="Groups asked for and not sent whole")
-    for column in ("workload", "question", "items not sent"):
-        table.add_column(column)
+    table = results_table(
+        "Groups asked for and not sent whole", *("workload", "question", "items not sent")
+    )
     asked = partial = lost = total = 0
-    for path in sorted(WORKLOADS.glob("*.json")):
-        request = json.loads(path.read_text())["request"]
-        messages = request["messages"]
-        for at, message in enumerate(messages):
-            if message.get("role") != "tool" or not isinstance(message.get("content"), str):
-                continue
-            try:
-                document = json.loads(message["content"])
-            except ValueError:
-                continue
-            for items in list(long_lists(document))[:2]:
-                dumps = [json.dumps(x, ensure_ascii=False) for x in items]
-                found = groups(items)
-                rng.shuffle(found)
-                for field, value, holders in found[: args.per_list]:
-                    name = field.rsplit(".", 1)[-1].replace("_", " ")
-                    spelt = value.lower() if args.lower else value
-                    question = rng.choice(TEMPLATES).format(field=name, value=spelt)
-                    chat = list(messages)
-                    asking = max(i for i in range(at) if messages[i]["role"] == "user")
-                    chat[asking] = {"role": "user", "content": question}
-                    plan = engine.simulate(chat, model=request["model"], tools=request.get("tools"))
-                    sent = "\n".join(
-                        m["content"]
-                        for m in plan.messages
-                        if m.get("role") == "tool" and isinstance(m.get("content"), str)
-                    )
-                    ids = [x for x in (identity(items[i], dumps) for i in holders) if x]
-                    missing = [x for x in ids if x not in sent]
-                    asked += 1
-                    total += len(ids)
-                    lost += len(missing)
-                    if missing:
-                        partial += 1
-                        table.add_row(path.name[:6], question, f"{len(missing)} of {len(ids)}")
+    for name, request, at, items in workload_lists():
+        dumps = [json.dumps(x, ensure_ascii=False) for x in items]
+        found = groups(items)
+        rng.shuffle(found)
+        for field, value, holders in found[: args.per_list]:
+            key = field.rsplit(".", 1)[-1].replace("_", " ")
+            spelt = value.lower() if args.lower else value
+            question = rng.choice(TEMPLATES).format(field=key, value=spelt)
+            sent = ask(engine, request, at, question, follow_up=False)
+            ids = [x for x in (identity(items[i], dumps) for i in holders) if x]
+            missing = [x for x in ids if x not in sent]
+            asked += 1
+            total += len(ids)
+            lost += len(missing)
+            if missing:
+                partial += 1
+                table.add_row(name[:6], question, f"{len(missing)} of {len(ids)}")
     console = Console()
     if partial:
         console.print(table)

@@ -18,19 +18,17 @@ import json
 import random
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.probe_support import ask, results_table, scalars, workload_lists  # noqa: E402
 from headroom import Headroom  # noqa: E402
 
-WORKLOADS = ROOT.parent / "shared" / "workloads" / "dev"
 NEXT_TO = (
     ('What happened right before "{name}"?', -1),
     ("Show me the entry just before {name}.", -1),
@@ -42,27 +40,6 @@ TEMPLATES = (
     'I need the {field} for "{name}" please.',
     "Find {name} in that list and give me its {field}.",
 )
-
-
-def long_lists(node: Any) -> Iterator[list[dict[str, Any]]]:
-    """Lists of a dozen or more objects, outermost first."""
-    if isinstance(node, list):
-        if len(node) >= 12 and all(isinstance(x, dict) for x in node):
-            yield node
-            return
-        for inner in node[:3]:
-            yield from long_lists(inner)
-    elif isinstance(node, dict):
-        for inner in node.values():
-            yield from long_lists(inner)
-
-
-def scalars(item: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for key, value in item.items():
-        if isinstance(value, dict):
-            yield from scalars(value, f"{prefix}{key}.")
-        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            yield prefix + key, value
 
 
 def unique_name(item: dict[str, Any], items: list[Any], rng: random.Random) -> str | None:
@@ -124,49 +101,26 @@ def main() -> None:
     parser.add_argument("--next-to", action="store_true")
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
-    table = Table(title="Items named by a question and not sent")
-    for column in ("workload", "question", "field that must be sent"):
-        table.add_column(column)
+    table = results_table(
+        "Items named by a question and not sent",
+        *("workload", "question", "field that must be sent"),
+    )
     asked = lost = 0
-    for path in sorted(WORKLOADS.glob("*.json")):
-        request = json.loads(path.read_text())["request"]
-        messages = request["messages"]
-        for at, message in enumerate(messages):
-            if message.get("role") != "tool" or not isinstance(message.get("content"), str):
+    for name, request, at, items in workload_lists():
+        for _ in range(args.per_list):
+            pick = rng.randrange(len(items))
+            if args.next_to:
+                found = next_to_probe(pick, items, rng)
+            else:
+                found = probe(items[pick], items, rng)
+            if found is None:
                 continue
-            try:
-                document = json.loads(message["content"])
-            except ValueError:
-                continue
-            for items in list(long_lists(document))[:2]:
-                for _ in range(args.per_list):
-                    pick = rng.randrange(len(items))
-                    if args.next_to:
-                        found = next_to_probe(pick, items, rng)
-                    else:
-                        found = probe(items[pick], items, rng)
-                    if found is None:
-                        continue
-                    question, needle = found
-                    chat = list(messages)
-                    if args.follow_up:
-                        chat += [
-                            {"role": "assistant", "content": "Done."},
-                            {"role": "user", "content": question},
-                        ]
-                    else:
-                        asking = max(i for i in range(at) if messages[i]["role"] == "user")
-                        chat[asking] = {"role": "user", "content": question}
-                    plan = engine.simulate(chat, model=request["model"], tools=request.get("tools"))
-                    sent = "\n".join(
-                        m["content"]
-                        for m in plan.messages
-                        if m.get("role") != "user" and isinstance(m.get("content"), str)
-                    )
-                    asked += 1
-                    if needle not in sent:
-                        lost += 1
-                        table.add_row(path.name[:6], question, needle[:60])
+            question, needle = found
+            sent = ask(engine, request, at, question, args.follow_up)
+            asked += 1
+            if needle not in sent:
+                lost += 1
+                table.add_row(name[:6], question, needle[:60])
     console = Console()
     if lost:
         console.print(table)

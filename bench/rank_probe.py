@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.filter_probe import identity  # noqa: E402
-from bench.item_probe import WORKLOADS, long_lists  # noqa: E402
+from bench.probe_support import ask, results_table, workload_lists  # noqa: E402
 from headroom import Headroom  # noqa: E402
 
 LARGEST = (
@@ -69,56 +68,30 @@ def main() -> None:
     parser.add_argument("--dates", action="store_true")
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
-    table = Table(title="Rankings asked for and not sent whole")
-    for column in ("workload", "items", "question", "not sent"):
-        table.add_column(column)
+    table = results_table(
+        "Rankings asked for and not sent whole", *("workload", "items", "question", "not sent")
+    )
     asked = partial = lost = total = 0
-    for path in sorted(WORKLOADS.glob("*.json")):
-        request = json.loads(path.read_text())["request"]
-        messages = request["messages"]
-        for at, message in enumerate(messages):
-            if message.get("role") != "tool" or not isinstance(message.get("content"), str):
-                continue
-            try:
-                document = json.loads(message["content"])
-            except ValueError:
-                continue
-            for items in list(long_lists(document))[:2]:
-                dumps = [json.dumps(x, ensure_ascii=False) for x in items]
-                fields = ranked_fields(items, args.dates)
-                rng.shuffle(fields)
-                for field in fields[: args.per_list]:
-                    k, largest = rng.choice((3, 5)), rng.random() < 0.7
-                    templates = (LATEST, OLDEST) if args.dates else (LARGEST, SMALLEST)
-                    question = rng.choice(templates[0 if largest else 1]).format(k=k, field=field)
-                    # largest first, ties in position order (a stable sort)
-                    order = sorted(
-                        range(len(items)), key=lambda i: items[i][field], reverse=largest
-                    )
-                    chat = list(messages)
-                    if args.follow_up:
-                        chat += [
-                            {"role": "assistant", "content": "Done."},
-                            {"role": "user", "content": question},
-                        ]
-                    else:
-                        asking = max(i for i in range(at) if messages[i]["role"] == "user")
-                        chat[asking] = {"role": "user", "content": question}
-                    plan = engine.simulate(chat, model=request["model"], tools=request.get("tools"))
-                    sent = "\n".join(
-                        m["content"]
-                        for m in plan.messages
-                        if m.get("role") == "tool" and isinstance(m.get("content"), str)
-                    )
-                    ids = [x for x in (identity(items[i], dumps) for i in order[:k]) if x]
-                    missing = [x for x in ids if x not in sent]
-                    asked += 1
-                    total += len(ids)
-                    lost += len(missing)
-                    if missing:
-                        partial += 1
-                        shown = f"{len(missing)}/{len(ids)}"
-                        table.add_row(path.name[:6], str(len(items)), question, shown)
+    for name, request, at, items in workload_lists():
+        dumps = [json.dumps(x, ensure_ascii=False) for x in items]
+        fields = ranked_fields(items, args.dates)
+        rng.shuffle(fields)
+        for field in fields[: args.per_list]:
+            k, largest = rng.choice((3, 5)), rng.random() < 0.7
+            templates = (LATEST, OLDEST) if args.dates else (LARGEST, SMALLEST)
+            question = rng.choice(templates[0 if largest else 1]).format(k=k, field=field)
+            # largest first, ties in position order (a stable sort)
+            order = sorted(range(len(items)), key=lambda i: items[i][field], reverse=largest)
+            sent = ask(engine, request, at, question, args.follow_up)
+            ids = [x for x in (identity(items[i], dumps) for i in order[:k]) if x]
+            missing = [x for x in ids if x not in sent]
+            asked += 1
+            total += len(ids)
+            lost += len(missing)
+            if missing:
+                partial += 1
+                shown = f"{len(missing)}/{len(ids)}"
+                table.add_row(name[:6], str(len(items)), question, shown)
     console = Console()
     if partial:
         console.print(table)

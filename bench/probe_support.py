@@ -1,0 +1,79 @@
+"""What the question probes share: the long JSON lists of the workloads' tool outputs, and
+asking the engine a question about one of them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from headroom import Headroom
+
+WORKLOADS = Path(__file__).resolve().parents[2] / "shared" / "workloads" / "dev"
+
+
+def long_lists(node: Any) -> Iterator[list[dict[str, Any]]]:
+    """Lists of a dozen or more objects, outermost first."""
+    if isinstance(node, list):
+        if len(node) >= 12 and all(isinstance(x, dict) for x in node):
+            yield node
+            return
+        for inner in node[:3]:
+            yield from long_lists(inner)
+    elif isinstance(node, dict):
+        for inner in node.values():
+            yield from long_lists(inner)
+
+
+def scalars(item: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted field, value) for each string or number of ``item``, nested objects included."""
+    for key, value in item.items():
+        if isinstance(value, dict):
+            yield from scalars(value, f"{prefix}{key}.")
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            yield prefix + key, value
+
+
+def workload_lists() -> Iterator[tuple[str, dict[str, Any], int, list[dict[str, Any]]]]:
+    """(workload name, request, index of the tool output, list) for the first two long
+    lists of each JSON tool output of each workload."""
+    for path in sorted(WORKLOADS.glob("*.json")):
+        request = json.loads(path.read_text())["request"]
+        for at, message in enumerate(request["messages"]):
+            if message.get("role") != "tool" or not isinstance(message.get("content"), str):
+                continue
+            try:
+                document = json.loads(message["content"])
+            except ValueError:
+                continue
+            for items in list(long_lists(document))[:2]:
+                yield path.name, request, at, items
+
+
+def ask(engine: Headroom, request: dict[str, Any], at: int, question: str, follow_up: bool) -> str:
+    """What would be sent (every message but the user's) when ``question`` replaces the one
+    the tool output at ``at`` answered, or, ``follow_up``, is asked after the whole chat."""
+    messages = request["messages"]
+    chat = list(messages)
+    if follow_up:
+        chat += [{"role": "assistant", "content": "Done."}, {"role": "user", "content": question}]
+    else:
+        asking = max(i for i in range(at) if messages[i]["role"] == "user")
+        chat[asking] = {"role": "user", "content": question}
+    plan = engine.simulate(chat, model=request["model"], tools=request.get("tools"))
+    return "\n".join(
+        m["content"]
+        for m in plan.messages
+        if m.get("role") != "user" and isinstance(m.get("content"), str)
+    )
+
+
+def results_table(title: str, *columns: str) -> Table:
+    """The table a probe lists what it found not sent in."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    return table
