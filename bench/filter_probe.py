@@ -72,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
     table = results_table(
-        "Groups asked for and not sent whole", *("workload", "question", "items not sent")
+        "Groups asked for and not sent whole", "workload", "question", "items not sent"
     )
     asked = partial = lost = total = 0
     for name, request, at, items in workload_lists():

@@ -69,7 +69,7 @@ def main() -> None:
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
     table = results_table(
-        "Rankings asked for and not sent whole", *("workload", "items", "question", "not sent")
+        "Rankings asked for and not sent whole", "workload", "items", "question", "not sent"
     )
     asked = partial = lost = total = 0
     for name, request, at, items in workload_lists():
