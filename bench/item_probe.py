@@ -103,7 +103,9 @@ def main() -> None:
     rng, engine = random.Random(args.seed), Headroom()
     table = results_table(
         "Items named by a question and not sent",
-        *("workload", "question", "field that must be sent"),
+        "workload",
+        "question",
+        "field that must be sent",
     )
     asked = lost = 0
     for name, request, at, items in workload_lists():
