@@ -34,6 +34,7 @@ from headroom.tokens import clear_cache  # noqa: E402
 from headroom.transforms import (  # noqa: E402
     cache_alignment,
     named_values,
+    neighbours,
     rankings,
     recall,
     tool_output,
@@ -54,7 +55,7 @@ def cold_engine() -> Headroom:
     questions.clear_caches()
     named_values.question_spans.cache_clear()
     rankings.ranking.cache_clear()
-    rankings.neighbour_reach.cache_clear()
+    neighbours.neighbour_reach.cache_clear()
     cache_alignment._align_cached.cache_clear()
     tool_output._memo = tool_output._Memo()
     tool_output._candidates = tool_output._Memo()

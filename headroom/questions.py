@@ -489,3 +489,46 @@ def clear_caches() -> None:
     memoised = (question_terms, identifier_terms, compound_terms, argument_words, phrases)
     for cached in (*memoised, _two_part_terms, _part_words):
         cached.cache_clear()
+
+
+def asked_count(question: str, most: int) -> int:
+    """The smallest number from 2 to ``most`` written on its own in ``question`` ("5", "ten",
+    "(3)"; not the 10 of a date), else 1: of two, the other is most often the whole ("which
+    3 of the 20 runs took longest")."""
+    numbers = []
+    for token in question.lower().split():
+        word = token.strip(_PUNCTUATION)
+        number = _NUMBER_WORDS.get(word, int(word) if word.isdecimal() and len(word) <= 3 else 0)
+        if 2 <= number <= most:
+            numbers.append(number)
+    return min(numbers, default=1)
+
+
+_PUNCTUATION = "\"'“”‘’()[]{}.,;:!?"
+_NUMBER_WORDS = {
+    word: n
+    for n, word in enumerate(
+        [
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ],
+        start=2,
+    )
+}

@@ -20,9 +20,10 @@ from typing import Any
 
 from ..options import ToolProfile
 from .named_values import asked_items, question_spans
+from .neighbours import neighbour_reach, neighbours
 from .part_index import PartIndex
 from .question_hits import item_question_hits
-from .rankings import neighbour_reach, neighbours, ranked_indices, ranking
+from .rankings import ranked_indices, ranking
 from .rare_values import extreme_indices, outlier_indices, rare_category_indices
 from .signals import item_signal_tiers
 from .text_compress import shorten_lines

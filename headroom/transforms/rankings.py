@@ -1,6 +1,5 @@
 """Items a question ranks: "the 5 largest invoices", "top 3 repositories by forks", "the
-3 most recent runs"; and the items next to the ones it names: "what happened right before
-the crash".
+3 most recent runs".
 
 Each numeric column's largest and smallest value are kept anyway (``extreme_indices``); a
 question that asks for the first few of a ranking wants the next ones too, and nothing else
@@ -9,7 +8,6 @@ in it names them. A ranking word says which end of a numeric column ("largest", 
 (else one: "the longest track"; "one" itself is no number, "is there one from" asks nothing
 of the kind); a column named by one of the question's words ("forks" names
 ``forks_count``) narrows it to that column, otherwise every column of the kind is ranked.
-A list keeps its order: the neighbours of an item are the ones before and after it.
 """
 
 from __future__ import annotations
@@ -22,8 +20,10 @@ from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
+from ..questions import asked_count
+
 MAX_RANK = 25
-MAX_WORDS = 64  # a longer text (a pasted issue) asks for no ranking or neighbour
+MAX_WORDS = 64  # a longer text (a pasted issue) asks for no ranking
 _HIGH = frozenset(
     [
         "top",
@@ -63,33 +63,6 @@ _OLDEST = frozenset(["oldest", "earliest"])
 # Dates that sort as text: 2024-11-15, 2024-11-15T08:57:48Z, 2015-07-29 19:22:56,892, and a
 # log's 03-17 16:15:01.939
 _DATE = re.compile(r"\d{4}-\d\d-\d\d|\d\d-\d\d \d\d:\d\d")
-_NUMBER_WORDS = {
-    word: n
-    for n, word in enumerate(
-        [
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ],
-        start=2,
-    )
-}
 _WORD = re.compile(r"[^\W_]+")
 _KEY_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")  # forks_count, openIssues, URLs
 
@@ -121,44 +94,7 @@ def ranking(question: str) -> Ranking | None:
     high, low = not numeric.isdisjoint(_HIGH), not numeric.isdisjoint(_LOW)
     if not (high or low or newest or oldest):
         return None
-    return Ranking(high, low, newest, oldest, _count(question, MAX_RANK), present)
-
-
-def _count(question: str, most: int) -> int:
-    """The smallest number from 2 to ``most`` written on its own in ``question`` ("5", "ten",
-    "(3)"; not the 10 of a date), else 1: of two, the other is most often the whole ("which
-    3 of the 20 runs took longest")."""
-    numbers = []
-    for token in question.lower().split():
-        word = token.strip(_PUNCTUATION)
-        number = _NUMBER_WORDS.get(word, int(word) if word.isdecimal() and len(word) <= 3 else 0)
-        if 2 <= number <= most:
-            numbers.append(number)
-    return min(numbers, default=1)
-
-
-_PUNCTUATION = "\"'“”‘’()[]{}.,;:!?"
-
-
-MAX_REACH = 10
-# "around" is left out: "around 13:58" is a time, not a neighbour
-_NEXT_TO = frozenset(["before", "after", "previous", "preceding", "prior", "next", "following"])
-
-
-@functools.lru_cache(maxsize=2048)
-def neighbour_reach(question: str) -> int:
-    """How many items on each side of the ones ``question`` names it asks about: "what
-    happened right before the crash" one, "the 3 lines after it" three (up to
-    ``MAX_REACH``); 0 when it asks about no neighbour."""
-    words = _WORD.findall(question.lower())
-    if len(words) > MAX_WORDS or _NEXT_TO.isdisjoint(words):
-        return 0
-    return _count(question, MAX_REACH)
-
-
-def neighbours(indices: set[int], reach: int, n: int) -> set[int]:
-    """The positions within ``reach`` of ``indices`` among ``n`` items (the indices too)."""
-    return {j for i in indices for j in range(max(i - reach, 0), min(i + reach + 1, n))}
+    return Ranking(high, low, newest, oldest, asked_count(question, MAX_RANK), present)
 
 
 def ranked_indices(

@@ -37,8 +37,9 @@ from .json_compress import (
 )
 from .json_references import SAME_AS_KEY, expand_references
 from .named_values import named_items, named_values, question_spans, spelt_values
+from .neighbours import neighbour_reach, neighbours
 from .question_hits import item_question_hits, question_hits
-from .rankings import neighbour_reach, neighbours, ranked_indices, ranking
+from .rankings import ranked_indices, ranking
 from .tool_output import is_text_part, looks_like_json, split_digest
 
 NAME = "recall"

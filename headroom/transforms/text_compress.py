@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .line_signals import numeric_extreme_lines, rare_shape_lines
+from .neighbours import neighbour_reach, neighbours
 from .question_hits import question_hits
-from .rankings import neighbour_reach, neighbours
 from .signals import signal_tiers
 
 
