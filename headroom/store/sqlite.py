@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -113,6 +114,23 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
     return found
 
 
+def _retry_while_busy(conn: sqlite3.Connection, statement: str, timeout: float) -> None:
+    """Run ``statement``, retrying for up to ``timeout`` seconds while the file is locked.
+
+    SQLite answers "database is locked" at once, without waiting on the busy timeout, when
+    another connection is recovering the WAL of a file just opened; a process opening the
+    store while others write to it must wait for that as it waits for any other lock."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute(statement)
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _user_version(conn: sqlite3.Connection) -> int:
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
@@ -145,7 +163,7 @@ class SQLiteStore:
             _create_private(self.path)
         conn = sqlite3.connect(self.path, timeout=self.timeout, check_same_thread=False)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            _retry_while_busy(conn, "PRAGMA journal_mode=WAL", self.timeout)
             conn.execute("PRAGMA synchronous=NORMAL")
             migrate(conn)
         except BaseException:

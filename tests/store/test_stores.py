@@ -19,7 +19,13 @@ import pytest
 
 from headroom.store import MetricsStore, RequestRecord, open_store, summarize
 from headroom.store.jsonl import JSONLStore
-from headroom.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore, migrate
+from headroom.store.sqlite import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SQLiteStore,
+    _retry_while_busy,
+    migrate,
+)
 
 BASE = 1_700_000_000.0
 
@@ -315,3 +321,25 @@ def test_processes_opening_a_fresh_store_at_once(kind: str, tmp_path: Path) -> N
     else:
         text = (tmp_path / "m.jsonl").read_text()
         assert text.count("\n") == 120 and "\n\n" not in text
+
+
+def test_a_locked_file_is_waited_for_when_the_store_opens(tmp_path: Path) -> None:
+    """SQLite can answer "database is locked" at once, without its busy timeout (another
+    connection recovering the WAL of a file just opened): opening the store retries for up to
+    its timeout. Here the lock is another connection's exclusive transaction, released after
+    0.2 s, and the busy timeout is zero, so only the retry can wait for it."""
+    path = tmp_path / "locked.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    releaser = threading.Timer(0.2, lambda: holder.execute("COMMIT"))
+    releaser.start()
+    opener = sqlite3.connect(path, timeout=0)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            _retry_while_busy(opener, "PRAGMA journal_mode=WAL", 0.0)
+        _retry_while_busy(opener, "PRAGMA journal_mode=WAL", 5.0)
+        assert opener.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        releaser.join()
+        opener.close()
+        holder.close()
