@@ -192,6 +192,9 @@ _STOPWORDS = frozenset(
 
 
 _TERM_LIMIT = 48
+# A question of more words (a pasted issue text) is read for its terms only: not span by
+# span for values it spells out, nor for a ranking or a neighbour it asks for.
+MAX_QUESTION_WORDS = 64
 
 
 def is_stopword(word: str) -> bool:

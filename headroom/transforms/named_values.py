@@ -14,10 +14,9 @@ from __future__ import annotations
 import functools
 import re
 
-from ..questions import KANA_HAN, KANA_HAN_RUNS, is_stopword
+from ..questions import KANA_HAN, KANA_HAN_RUNS, MAX_QUESTION_WORDS, is_stopword
 from .part_index import PartIndex
 
-MAX_WORDS = 64  # a longer question (a pasted issue text) is not read span by span
 MAX_SPAN_WORDS = 16
 MAX_HOLDERS = 3
 # A value the question spells out whole is what it asks for ("the Protected AAC audio file
@@ -38,7 +37,7 @@ def question_spans(question: str) -> frozenset[str]:
     about the track "One"), and not when it is a common word, a number under four digits, a
     single letter or the first word of a sentence ("Thanks. One more question")."""
     words = list(_WORD.finditer(question))
-    if len(words) > MAX_WORDS:
+    if len(words) > MAX_QUESTION_WORDS:
         return frozenset()
     # Each spelling of a span is a slice of the question spelt that way: the case of a
     # word's letters does not depend on what comes before its first one.

@@ -9,9 +9,8 @@ from __future__ import annotations
 import functools
 import re
 
-from ..questions import asked_count
+from ..questions import MAX_QUESTION_WORDS, asked_count
 
-MAX_WORDS = 64  # a longer text (a pasted issue) asks about no neighbour
 MAX_REACH = 10
 _WORD = re.compile(r"[^\W_]+")
 # "around" is left out: "around 13:58" is a time, not a neighbour
@@ -24,7 +23,7 @@ def neighbour_reach(question: str) -> int:
     happened right before the crash" one, "the 3 lines after it" three (up to
     ``MAX_REACH``); 0 when it asks about no neighbour."""
     words = _WORD.findall(question.lower())
-    if len(words) > MAX_WORDS or _NEXT_TO.isdisjoint(words):
+    if len(words) > MAX_QUESTION_WORDS or _NEXT_TO.isdisjoint(words):
         return 0
     return asked_count(question, MAX_REACH)
 

@@ -20,10 +20,9 @@ from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
-from ..questions import asked_count
+from ..questions import MAX_QUESTION_WORDS, asked_count
 
 MAX_RANK = 25
-MAX_WORDS = 64  # a longer text (a pasted issue) asks for no ranking
 _HIGH = frozenset(
     [
         "top",
@@ -85,7 +84,7 @@ class Ranking:
 def ranking(question: str) -> Ranking | None:
     """The ranking ``question`` asks for, or None when it has no ranking word."""
     words = _WORD.findall(question.lower())
-    if len(words) > MAX_WORDS:
+    if len(words) > MAX_QUESTION_WORDS:
         return None
     present = frozenset(words)
     newest, oldest = not present.isdisjoint(_NEWEST), not present.isdisjoint(_OLDEST)
