@@ -29,6 +29,8 @@ def _term_regex(term: str) -> str:
         left = ""  # Japanese and Chinese words start anywhere (北|マケドニア: no space between)
     elif term[:1].isdigit():
         left = "(?<![0-9])"
+    elif term[:1] == "-" and term[1:2].isdigit():
+        left = "(?<=[0-9])"  # a day of any year (``iso_date_terms``): -03-09 in 2021-03-09
     else:
         left = "(?<![^\\W_])"  # no letter or digit before
     right = "(?![0-9])" if term[-1:].isdigit() else ""

@@ -76,6 +76,9 @@ _SIGNAL_WORDS = [
     "#49",
     "49",
     "1492",
+    "2021-03-09",
+    "-03-09",
+    "03-09",
     "replay",
     "ReplayData",
     "test/issue.py",
@@ -166,7 +169,19 @@ def test_signal_tiers_match_the_per_text_reference(texts: list[str]) -> None:
 
 _TERMS = st.lists(
     st.sampled_from(
-        ["error", "replay", "#49", "49", "test/issue.py", "issue", "found", "out", "x", "trace"]
+        [
+            "error",
+            "replay",
+            "#49",
+            "49",
+            "test/issue.py",
+            "issue",
+            "found",
+            "out",
+            "x",
+            "trace",
+            "-03-09",
+        ]
     ),
     max_size=5,
 )
@@ -620,6 +635,14 @@ _QUESTION_WORDS = st.sampled_from(
         "and",
         "#7",
         "#1234",
+        "March",
+        "May",
+        "9th",
+        "of",
+        "2021",
+        "6:19",
+        "pm",
+        "2021/03/09",
         "\n",
     ]
 )

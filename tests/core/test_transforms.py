@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from headroom import Headroom, HeadroomBudgetError, count_tokens
-from headroom.questions import argument_words, phrases
+from headroom.date_words import iso_date_terms
+from headroom.questions import argument_words, phrases, question_terms
 from headroom.tokens import count_text
 from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values
@@ -947,3 +948,61 @@ def test_a_later_ranking_naming_no_column_asks_about_the_latest_output() -> None
     assert all(f'"id":{r["id"]},' in shown for r in newest)
     recalled = [r["id"] for unit in units for r in json.loads(unit.split("\n", 1)[1])]
     assert recalled and min(recalled) >= 1000
+
+
+@pytest.mark.parametrize(
+    ("question", "terms"),
+    [
+        ("What happened on March 9, 2021?", ("2021-03-09",)),
+        ("Anything on the 9th of March?", ("-03-09",)),
+        ("Which ones from 9 Mar. 2021 and Sept 30?", ("2021-03-09", "-09-30")),
+        ("All of March 2021, please.", ("2021-03",)),
+        ("The run at 6:19 pm on 2021/03/09", ("2021-03-09", "18:19")),
+        ("Midnight is 12:05 am.", ("00:05",)),
+        ("Nothing on February 30th.", ()),  # no such day
+        ("You may 5 times retry.", ()),  # "may", the verb
+        ("Release 2.3 of 4 tickets", ()),
+    ],
+)
+def test_dates_written_in_words_become_the_terms_data_holds(
+    question: str, terms: tuple[str, ...]
+) -> None:
+    assert iso_date_terms(question) == terms
+    assert set(terms) <= set(question_terms(question))
+
+
+def _dated_events() -> list[dict[str, Any]]:
+    events = [
+        {"id": i, "at": f"202{i % 3}-{i % 12 + 1:02d}-{i % 27 + 1:02d}T0{i % 10}:00:00Z"}
+        for i in range(900)
+    ]
+    for i in range(900):
+        if events[i]["at"][4:10] == "-03-09":
+            events[i]["at"] = events[i]["at"].replace("-03-09", "-03-08")
+    for i in range(0, 900, 9):  # "19" alone, and 6:19 in the morning, name many
+        events[i]["at"] = events[i]["at"][:11] + "06:19:00Z"
+    events[613]["at"] = "2021-03-09T18:19:05Z"
+    return events
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What happened on March 9, 2021?", "Anything on the 9th of March?", "And at 6:19 pm?"],
+)
+def test_an_item_asked_for_by_a_date_in_words_is_kept(question: str) -> None:
+    plan = Headroom().simulate(tool_request(json.dumps(_dated_events()), question))
+    assert "2021-03-09T18:19:05Z" in compressed_tool(plan)
+    assert plan.tokens_after < plan.tokens_before / 5
+    unasked = Headroom().simulate(tool_request(json.dumps(_dated_events()), "What happened?"))
+    assert "2021-03-09T18:19:05Z" not in compressed_tool(unasked)
+
+
+def test_an_item_a_follow_up_dates_in_words_is_recalled() -> None:
+    messages = tool_request(json.dumps(_dated_events()), "List the events.", name="events")
+    messages += [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "What happened on March 9th?"},
+    ]
+    plan = Headroom().simulate(messages)
+    assert "2021-03-09T18:19:05Z" not in plan.messages[3]["content"]
+    assert "2021-03-09T18:19:05Z" in _recalled(plan.messages)

@@ -1,0 +1,106 @@
+"""Dates and times a question writes the way people do ("March 9, 2021", "the 9th of March",
+"6:19 pm"), as the forms that API data holds them in ("2021-03-09", "18:19").
+
+A user asks "what happened on March 9?" about a list whose items say ``2021-03-09T18:19:05Z``;
+the question's words ("march", "9th") match none of them, so the items asked for would be
+cut like any other. The ISO forms found here join the question's terms.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+_MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+_DAYS_IN = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _month(group: str) -> str:
+    """A month's name or abbreviation (with or without a dot); "may" only as "May": in
+    lowercase it is most often the verb."""
+    names = r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?"
+    names += r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+    return rf"(?P<{group}>(?i:{names})\.?|May|MAY)"
+
+
+def _day(group: str) -> str:
+    return rf"(?P<{group}>[0-3]?\d)(?:st|nd|rd|th)?"
+
+
+def _year(group: str) -> str:
+    return rf"(?:,?{_GAP}(?P<{group}>(?:19|20)\d\d))?"
+
+
+_GAP = r"[^\S\n]+"  # spaces on one line: a date never spans a line break
+_FORMS = (
+    _month("m1") + _GAP + _day("d1") + r"(?![\w:])" + _year("y1"),  # March 9, 2021
+    _day("d2") + _GAP + rf"(?:of{_GAP})?" + _month("m2") + r"(?!\w)" + _year("y2"),  # 9th of March
+    _month("m3") + rf",?{_GAP}(?P<y3>(?:19|20)\d\d)",  # March 2021
+    r"(?P<y4>(?:19|20)\d\d)/(?P<m4>[01]?\d)/(?P<d4>[0-3]?\d)",  # 2021/03/09
+)
+_WRITTEN_DATE = re.compile(r"(?<![\w.-])(?:" + "|".join(_FORMS) + r")(?![\w/])")
+_TWELVE_HOUR = re.compile(
+    r"(?<![\w:.])(?P<h>[01]?\d):(?P<mi>[0-5]\d)[^\S\n]*(?P<half>[ap])\.?m\b\.?", re.IGNORECASE
+)
+
+
+@functools.lru_cache(maxsize=2048)
+def iso_date_terms(text: str) -> tuple[str, ...]:
+    """The ISO forms of the dates and 12-hour times ``text`` writes in words, in order:
+    ``2021-03-09`` for a full date, ``-03-09`` for a day without a year (any year's),
+    ``2021-03`` for a month and year, ``18:19`` for "6:19 pm". Impossible dates (February
+    30th) give nothing."""
+    found: dict[str, None] = {}
+    if not any(c.isdigit() for c in text):
+        return ()
+    for match in _WRITTEN_DATE.finditer(text):
+        term = _iso_date(match)
+        if term is not None:
+            found[term] = None
+    for match in _TWELVE_HOUR.finditer(text):
+        hour = int(match["h"])
+        if 1 <= hour <= 12:
+            hour = hour % 12 + (12 if match["half"].lower() == "p" else 0)
+            found[f"{hour:02d}:{match['mi']}"] = None
+    return tuple(found)
+
+
+def _iso_date(match: re.Match[str]) -> str | None:
+    for g in "1234":
+        month_text = match["m" + g]
+        if month_text is None:
+            continue
+        month = _month_number(month_text)
+        year = match["y" + g]
+        day_text = match["d" + g] if g != "3" else None
+        if month is None:
+            return None
+        if day_text is None:
+            return f"{year}-{month:02d}"
+        day = int(day_text)
+        if not 1 <= day <= _DAYS_IN[month - 1]:
+            return None
+        return f"{year}-{month:02d}-{day:02d}" if year else f"-{month:02d}-{day:02d}"
+    return None
+
+
+def _month_number(text: str) -> int | None:
+    if text.isdigit():
+        number = int(text)
+        return number if 1 <= number <= 12 else None
+    name = text.rstrip(".").lower()
+    return _MONTHS.get(name) or _MONTHS.get(name[:3])
