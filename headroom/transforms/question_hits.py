@@ -18,7 +18,8 @@ from .text_scan import TextScan
 
 def _term_regex(term: str) -> str:
     # Numbers match whole (49 is not 1492, but 2012-05-28 matches 2012-05-28T13:58);
-    # words match at a word start (replay matches ReplayData and replays).
+    # words match at a word start (replay matches ReplayData and replays), short hex ids
+    # too (5b0224e8 matches 5b0224e868cc...).
     if term.startswith("#") and term[1:].isdigit():
         # "#49": the number as a whole value, a path segment or a "#49" reference.
         return rf"(?:(?<=[\s#/])|^){term[1:]}(?=[\s/?#]|$)"
@@ -33,8 +34,17 @@ def _term_regex(term: str) -> str:
         left = "(?<=[0-9])"  # a day of any year (``iso_date_terms``): -03-09 in 2021-03-09
     else:
         left = "(?<![^\\W_])"  # no letter or digit before
-    right = "(?![0-9])" if term[-1:].isdigit() else ""
+    right = "(?![0-9])" if term[-1:].isdigit() and not _short_hex_id(term) else ""
     return f"{left}{body}{right}"
+
+
+_HEX_ID = re.compile(r"(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,39}")
+
+
+def _short_hex_id(term: str) -> bool:
+    """A commit's short SHA (``5b0224e8``) or a hex id's first characters: it names the
+    whole id it begins, whatever digit follows."""
+    return _HEX_ID.fullmatch(term) is not None
 
 
 def term_pattern(terms: Sequence[str], ignore_case: bool = True) -> re.Pattern[str] | None:

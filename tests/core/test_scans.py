@@ -79,6 +79,7 @@ _SIGNAL_WORDS = [
     "2021-03-09",
     "-03-09",
     "03-09",
+    "5b0224e868cc",
     "replay",
     "ReplayData",
     "test/issue.py",
@@ -181,6 +182,7 @@ _TERMS = st.lists(
             "x",
             "trace",
             "-03-09",
+            "5b0224e8",
         ]
     ),
     max_size=5,

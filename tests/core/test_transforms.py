@@ -1006,3 +1006,17 @@ def test_an_item_a_follow_up_dates_in_words_is_recalled() -> None:
     plan = Headroom().simulate(messages)
     assert "2021-03-09T18:19:05Z" not in plan.messages[3]["content"]
     assert "2021-03-09T18:19:05Z" in _recalled(plan.messages)
+
+
+def test_a_short_commit_sha_ending_in_a_digit_names_the_commit() -> None:
+    """``5b0224e8`` is the start of a 40-character SHA: the digit after it does not make it
+    another number, as 49 and 1492 are."""
+    commits = [
+        {"sha": hashlib.sha1(str(i).encode()).hexdigest(), "message": f"change {i}"}
+        for i in range(600)
+    ]
+    wanted = next(c for c in commits[200:] if c["sha"][7].isdigit() and c["sha"][8].isdigit())
+    question = f"What did commit {wanted['sha'][:8]} change?"
+    plan = Headroom().simulate(tool_request(json.dumps(commits), question))
+    assert wanted["sha"] in compressed_tool(plan)
+    assert plan.tokens_after < plan.tokens_before / 5
