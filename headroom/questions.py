@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .conversation import user_text_before
-from .date_words import iso_date_terms
+from .written_forms import data_form_terms
 
 # Words of any script (``Viêt``, ``Österreich``), with inner path punctuation (``fields.py``).
 _WORD = re.compile(r"\w[\w./:@-]*\w|[^\W_]")
@@ -209,7 +209,7 @@ def question_terms(text: str, limit: int = _TERM_LIMIT) -> tuple[str, ...]:
 
     Words of three characters or more that are not stopwords, numbers of two digits or more
     (``#49`` -> ``49``), and path-like tokens with their parts (``test/Issue.py``); dates
-    and times written in words, as data holds them (``iso_date_terms``: "March 9" ->
+    and times written in words, as data holds them (``data_form_terms``: "March 9" ->
     ``-03-09``); then, while there is room, the question's phrases (``phrases``).
     """
     return _with_phrases(_terms_of_parts((text,), limit), text, limit)
@@ -265,7 +265,7 @@ def _terms_of_parts(parts: tuple[str, ...], limit: int) -> tuple[str, ...]:
     seen: dict[str, None] = {
         "#" + number: None for part in parts for number in _ISSUE_REF.findall(part)
     }
-    seen.update((term, None) for part in parts for term in iso_date_terms(part))
+    seen.update((term, None) for part in parts for term in data_form_terms(part))
     if len(seen) >= limit:  # the first word is read even so, and it may have no term
         return _terms_read("\n".join(parts), limit)
     for part in parts:
@@ -313,7 +313,7 @@ def _terms_read(text: str, limit: int) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for number in _ISSUE_REF.findall(text):
         seen["#" + number] = None
-    seen.update((term, None) for term in iso_date_terms(text))
+    seen.update((term, None) for term in data_form_terms(text))
     for match in _WORD.finditer(text):  # stops at the limit: arguments can be long
         for term in _expand(match.group()):
             t = term.lower()
@@ -494,7 +494,7 @@ def _collect_values(value: Any, key: str | None, words: list[str], depth: int) -
 def clear_caches() -> None:
     """Forget every memoised term (for benchmarks that measure a cold engine)."""
     memoised = (question_terms, identifier_terms, compound_terms, argument_words, phrases)
-    for cached in (*memoised, _two_part_terms, _part_words, iso_date_terms):
+    for cached in (*memoised, _two_part_terms, _part_words, data_form_terms):
         cached.cache_clear()
 
 

@@ -31,7 +31,7 @@ def _term_regex(term: str) -> str:
     elif term[:1].isdigit():
         left = "(?<![0-9])"
     elif term[:1] == "-" and term[1:2].isdigit():
-        left = "(?<=[0-9])"  # a day of any year (``iso_date_terms``): -03-09 in 2021-03-09
+        left = "(?<=[0-9])"  # a day of any year (``data_form_terms``): -03-09 in 2021-03-09
     else:
         left = "(?<![^\\W_])"  # no letter or digit before
     right = "(?![0-9])" if term[-1:].isdigit() and not _short_hex_id(term) else ""

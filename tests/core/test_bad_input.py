@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headroom import Headroom, count_tokens
-from headroom.date_words import iso_date_terms
 from headroom.questions import phrases, question_terms
 from headroom.transforms.named_values import question_spans
 from headroom.transforms.rankings import ranking
+from headroom.written_forms import data_form_terms
 
 
 def call(content: Any, call_id: str = "c1") -> list[dict[str, Any]]:
@@ -191,7 +191,7 @@ def test_any_question_text_is_read_without_raising(question: str) -> None:
     question_spans(question)
     ranking(question)
     phrases(question)
-    iso_date_terms(question)
+    data_form_terms(question)
 
 
 def test_a_question_with_odd_digits_still_compresses() -> None:

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from headroom import Headroom, HeadroomBudgetError, count_tokens
-from headroom.date_words import iso_date_terms
 from headroom.questions import argument_words, phrases, question_terms
 from headroom.tokens import count_text
 from headroom.transforms.cache_alignment import aligned_content
@@ -17,6 +16,7 @@ from headroom.transforms.dynamic_values import find_dynamic_values
 from headroom.transforms.json_compress import TRUNCATED_KEY
 from headroom.transforms.rankings import ranking
 from headroom.transforms.rolling_window import MARKER_PREFIX
+from headroom.written_forms import data_form_terms
 
 
 def tool_request(
@@ -962,12 +962,15 @@ def test_a_later_ranking_naming_no_column_asks_about_the_latest_output() -> None
         ("Nothing on February 30th.", ()),  # no such day
         ("You may 5 times retry.", ()),  # "may", the verb
         ("Release 2.3 of 4 tickets", ()),
+        ("Repos with 12,345 stars and 5,242,880 bytes?", ("12345", "5242880")),
+        ("The $1,234.50 invoice", ("1234.50", "1234.5")),
+        ("Items 3,4,5 and 1,2", ()),  # a list, not a number
     ],
 )
-def test_dates_written_in_words_become_the_terms_data_holds(
+def test_values_written_in_words_become_the_terms_data_holds(
     question: str, terms: tuple[str, ...]
 ) -> None:
-    assert iso_date_terms(question) == terms
+    assert data_form_terms(question) == terms
     assert set(terms) <= set(question_terms(question))
 
 
@@ -1019,4 +1022,13 @@ def test_a_short_commit_sha_ending_in_a_digit_names_the_commit() -> None:
     question = f"What did commit {wanted['sha'][:8]} change?"
     plan = Headroom().simulate(tool_request(json.dumps(commits), question))
     assert wanted["sha"] in compressed_tool(plan)
+    assert plan.tokens_after < plan.tokens_before / 5
+
+
+def test_an_item_asked_for_by_a_number_with_thousands_separators_is_kept() -> None:
+    files = [{"path": f"data/file{i}.bin", "size": 100_000 + i * 7919} for i in range(800)]
+    files[523]["size"] = 5_242_880  # among 100,000 to 6,426,000: no outlier
+    question = "Which file is 5,242,880 bytes?"
+    plan = Headroom().simulate(tool_request(json.dumps(files), question))
+    assert "data/file523.bin" in compressed_tool(plan)
     assert plan.tokens_after < plan.tokens_before / 5

@@ -1,9 +1,9 @@
-"""Dates and times a question writes the way people do ("March 9, 2021", "the 9th of March",
-"6:19 pm"), as the forms that API data holds them in ("2021-03-09", "18:19").
+"""Values a question writes the way people do ("March 9, 2021", "the 9th of March", "6:19 pm",
+"12,345 stars"), in the forms that API data holds them in ("2021-03-09", "18:19", "12345").
 
 A user asks "what happened on March 9?" about a list whose items say ``2021-03-09T18:19:05Z``;
 the question's words ("march", "9th") match none of them, so the items asked for would be
-cut like any other. The ISO forms found here join the question's terms.
+cut like any other. The forms found here join the question's terms.
 """
 
 from __future__ import annotations
@@ -53,17 +53,19 @@ _FORMS = (
     r"(?P<y4>(?:19|20)\d\d)/(?P<m4>[01]?\d)/(?P<d4>[0-3]?\d)",  # 2021/03/09
 )
 _WRITTEN_DATE = re.compile(r"(?<![\w.-])(?:" + "|".join(_FORMS) + r")(?![\w/])")
+# 12,345 or 5,242,880.50 (not 1,2 or a list "3,4,5")
+_GROUPED_NUMBER = re.compile(r"(?<![\w.,])[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)")
 _TWELVE_HOUR = re.compile(
     r"(?<![\w:.])(?P<h>[01]?\d):(?P<mi>[0-5]\d)[^\S\n]*(?P<half>[ap])\.?m\b\.?", re.IGNORECASE
 )
 
 
 @functools.lru_cache(maxsize=2048)
-def iso_date_terms(text: str) -> tuple[str, ...]:
-    """The ISO forms of the dates and 12-hour times ``text`` writes in words, in order:
-    ``2021-03-09`` for a full date, ``-03-09`` for a day without a year (any year's),
-    ``2021-03`` for a month and year, ``18:19`` for "6:19 pm". Impossible dates (February
-    30th) give nothing."""
+def data_form_terms(text: str) -> tuple[str, ...]:
+    """The data forms of the dates, 12-hour times and grouped numbers ``text`` writes in
+    words, in order: ``2021-03-09`` for a full date, ``-03-09`` for a day without a year (any
+    year's), ``2021-03`` for a month and year, ``18:19`` for "6:19 pm", ``12345`` for
+    "12,345". Impossible dates (February 30th) give nothing."""
     found: dict[str, None] = {}
     if not any(c.isdigit() for c in text):
         return ()
@@ -76,6 +78,11 @@ def iso_date_terms(text: str) -> tuple[str, ...]:
         if 1 <= hour <= 12:
             hour = hour % 12 + (12 if match["half"].lower() == "p" else 0)
             found[f"{hour:02d}:{match['mi']}"] = None
+    for match in _GROUPED_NUMBER.finditer(text):
+        number = match.group().replace(",", "")
+        found[number] = None
+        if "." in number:  # 1,234.50 is 1234.5 in JSON
+            found[number.rstrip("0").rstrip(".")] = None
     return tuple(found)
 
 
