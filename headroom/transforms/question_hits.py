@@ -13,6 +13,7 @@ from operator import add
 from ..questions import KANA_HAN_CHAR
 from .part_index import PartIndex
 from .signals import first_letter_gate
+from .spellings import accent_spellings
 from .text_scan import TextScan
 
 
@@ -85,6 +86,7 @@ def question_hits(
         return set()
     n = len(texts)
     scan = TextScan(texts)
+    terms = accent_spellings(terms, [scan])
     present = [term for term in terms if _singles_out(scan, term, n)]
     return _ranked_hits(_term_matches(scan, present), terms, n, max_keep, keep_ties)
 
@@ -104,6 +106,7 @@ def item_question_hits(
     n = len(items)
     index = PartIndex(items) if index is None else index
     scans = index.scans()
+    terms = accent_spellings(terms, [scan for scan, _ in scans])
     present = [term for term in terms if _singles_out_of_items(scans, index, term, n)]
     matches: dict[int, list[str]] = {}
     for scan, first in scans:

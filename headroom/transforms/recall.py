@@ -40,6 +40,7 @@ from .named_values import named_items, named_values, question_spans, spelt_value
 from .neighbours import neighbour_reach, neighbours
 from .question_hits import item_question_hits, question_hits
 from .rankings import ranked_indices, ranking
+from .spellings import AccentedWords, LoweredText, accent_spellings
 from .tool_output import is_text_part, looks_like_json, split_digest
 
 NAME = "recall"
@@ -144,7 +145,7 @@ def _missing_if_named(
 ) -> list[str]:
     """``missing_parts``, parsing ``original`` only when the question may name a part of it:
     it spells out a value (or a key) whole, or one of its identifier terms is there."""
-    if not (spans or ranks) and not _may_mention(_lowered_text(original), asked.terms):
+    if not (spans or ranks) and not _may_mention(_output(original), asked.terms):
         return []
     return _missing_parts(original, compressed, asked, spans, ranks)
 
@@ -157,6 +158,7 @@ class _Output:
     def __init__(self, original: str) -> None:
         self.original = original
         self._lowered: str | None = None
+        self._accented_words: AccentedWords | None = None
         self._arrays: list[list[Any]] | None = None
         self._named: OrderedDict[frozenset[str], frozenset[str]] = OrderedDict()
         self._lock = threading.Lock()
@@ -166,6 +168,20 @@ class _Output:
         if self._lowered is None:
             self._lowered = self.original.lower()
         return self._lowered
+
+    @property
+    def accented_words(self) -> AccentedWords:
+        if self._accented_words is None:
+            self._accented_words = AccentedWords([self.original])
+        return self._accented_words
+
+    def spelling_sources(self) -> Sequence[LoweredText]:
+        """Where ``accent_spellings`` looks for the words a plain term may stand for: the
+        scans of the long lists (built when the output was compressed, accented words
+        found once there), or, for text, the whole output."""
+        if not looks_like_json(self.original):
+            return [self]
+        return [scan for items in self.arrays for scan, _ in list_index(items).scans()]
 
     @property
     def arrays(self) -> list[list[Any]]:
@@ -208,7 +224,7 @@ class _RequestOutputs:
     def output(self, original: str) -> _Output:
         seen = self._by_id.get(id(original))
         if seen is None or seen[0] is not original:
-            found = _outputs.get_or_compute((original, "", ()), lambda: _Output(original))
+            found = _output(original)
             seen = self._by_id[id(original)] = (original, found)
         return seen[1]
 
@@ -223,8 +239,8 @@ class _RequestOutputs:
         return self.output(original).lowered
 
 
-def _lowered_text(original: str) -> str:
-    return _outputs.get_or_compute((original, "", ()), lambda: _Output(original)).lowered
+def _output(original: str) -> _Output:
+    return _outputs.get_or_compute((original, "", ()), lambda: _Output(original))
 
 
 # A term found this often in a text is too common to single out an item; a term not found
@@ -232,12 +248,17 @@ def _lowered_text(original: str) -> str:
 _MAX_OCCURRENCES = 24
 
 
-def _may_mention(lowered: str, terms: tuple[str, ...]) -> bool:
-    for term in terms:
-        needle = term[1:] if term.startswith("#") else term
-        if 0 < _occurrences(lowered, needle) <= _MAX_OCCURRENCES:
-            return True
-    return False
+def _may_mention(output: _Output, terms: tuple[str, ...]) -> bool:
+    """Whether a term, or else another spelling of one (``accent_spellings``), is there."""
+    lowered = output.lowered
+    if any(0 < _occurrences(lowered, needle) <= _MAX_OCCURRENCES for needle in _needles(terms)):
+        return True
+    spellings = accent_spellings(terms, output.spelling_sources())[len(terms) :]
+    return any(0 < _occurrences(lowered, needle) <= _MAX_OCCURRENCES for needle in spellings)
+
+
+def _needles(terms: Sequence[str]) -> list[str]:
+    return [term[1:] if term.startswith("#") else term for term in terms]
 
 
 def _occurrences(lowered: str, needle: str) -> int:
@@ -255,7 +276,7 @@ def _missing_parts(
 ) -> list[str]:
     document = parse_json(original)
     if is_json_document(document):
-        arrays = _outputs.get_or_compute((original, "", ()), lambda: _Output(original)).arrays
+        arrays = _output(original).arrays
         return _json_parts(arrays, compressed, asked, spans, ranks)
     lines = original.split("\n")
     if len(lines) < _MIN_ARRAY:

@@ -8,7 +8,8 @@ Only when the request does not fit. In order, stopping as soon as it fits:
    (information survives where it can);
 3. compress every tool output harder;
 4. drop whole tool-call units, oldest first, then the oldest turns; never a leading system
-   message, never the last ``keep_turns`` turns; one marker message says what was dropped.
+   message, never the last ``keep_turns`` turns; one marker message says what was dropped
+   (left out only when it alone would keep a request that fits from fitting).
 If the protected part alone still does not fit, ``HeadroomBudgetError`` is raised: a request
 that cannot fit is never sent.
 
@@ -78,10 +79,14 @@ def apply(
     hardest = compress(aligned, Harder(from_tokens=0))
     if total_tokens(hardest, ctx) <= ctx.budget:
         return _outcome(hardest, before, ctx, 0, 0, "all outputs compressed harder")
-    trimmed, dropped, dropped_tokens = _drop(hardest, ctx)
+    trimmed, dropped, dropped_tokens, lead = _drop(hardest, ctx)
+    if dropped:  # the marker, unless it is all that keeps a request that fits from fitting
+        marked = [*trimmed[:lead], marker_message(dropped, dropped_tokens), *trimmed[lead:]]
+        if total_tokens(marked, ctx) <= ctx.budget:
+            trimmed = marked
     after = total_tokens(trimmed, ctx)
     if after > ctx.budget:
-        protected = after - _marker_tokens(dropped, dropped_tokens, ctx)
+        protected = after
         raise HeadroomBudgetError(
             protected_tokens=protected,
             budget=ctx.budget,
@@ -105,21 +110,16 @@ def _outcome(
     return WindowOutcome(messages, TransformResult(NAME, saved, dropped, details), dropped)
 
 
-def _marker_tokens(dropped: int, dropped_tokens: int, ctx: TransformContext) -> int:
-    if not dropped:
-        return 0
-    return message_tokens(marker_message(dropped, dropped_tokens), ctx.info)
-
-
-def _drop(messages: list[Any], ctx: TransformContext) -> tuple[list[Any], int, int]:
-    """Drop tool-call units, then turns, oldest first, in steps; insert the marker."""
+def _drop(messages: list[Any], ctx: TransformContext) -> tuple[list[Any], int, int, int]:
+    """Drop tool-call units, then turns, oldest first, in steps: (what is kept, how many
+    messages and tokens were dropped, where the marker goes: after the system prompt)."""
     boundary = protected_start(messages, ctx.options.keep_turns)
     lead = 0
     while lead < len(messages) and role_of(messages[lead]) in SYSTEM_ROLES:
         lead += 1
     candidates = _candidates(messages, lead, boundary)
     if not candidates:
-        return messages, 0, 0
+        return messages, 0, 0, lead
     costs = [sum(ctx.tokens_of(messages[i]) for i in group) for group in candidates]
     marker_allowance = message_tokens(marker_message(999_999, 99_999_999), ctx.info)
     need = total_tokens(messages, ctx) - ctx.budget + marker_allowance
@@ -135,8 +135,7 @@ def _drop(messages: list[Any], ctx: TransformContext) -> tuple[list[Any], int, i
         removed.update(group)
         freed += cost
     kept = [m for i, m in enumerate(messages) if i not in removed]
-    kept.insert(lead, marker_message(len(removed), freed))
-    return kept, len(removed), freed
+    return kept, len(removed), freed, lead
 
 
 def _candidates(messages: list[Any], lead: int, boundary: int) -> list[list[int]]:

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from itertools import accumulate, compress, count, islice, repeat
 from operator import add, contains
 
+from .spellings import AccentedWords
+
 # Characters that IGNORECASE regexes match to an ASCII letter although they are not one (and
 # whose lowercase form is not that letter): with them present, a regex match need not show up
 # as its literal in the lowercased text.
@@ -35,6 +37,7 @@ class TextScan:
         self.starts = list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
         self._casefold_specials: bool | None = None
         self._lowered_texts: list[str] | None = None
+        self._accented_words: AccentedWords | None = None
 
     @property
     def casefold_specials(self) -> bool:
@@ -42,6 +45,13 @@ class TextScan:
         if self._casefold_specials is None:
             self._casefold_specials = any(c in self.joined for c in CASEFOLD_SPECIALS)
         return self._casefold_specials
+
+    @property
+    def accented_words(self) -> AccentedWords:
+        """The accented words of the texts, for ``spellings.accent_spellings``."""
+        if self._accented_words is None:
+            self._accented_words = AccentedWords(self.texts)
+        return self._accented_words
 
     @property
     def lowered_texts(self) -> list[str]:

@@ -15,6 +15,7 @@ from headroom.transforms import cache_alignment, question_hits, rare_values, sig
 from headroom.transforms.dynamic_values import DYNAMIC_VALUE, find_dynamic_values
 from headroom.transforms.json_compress import item_parts
 from headroom.transforms.part_index import PartIndex
+from headroom.transforms.spellings import unaccented
 from headroom.transforms.text_scan import TextScan
 
 _B64_TEXT = st.text(
@@ -80,6 +81,9 @@ _SIGNAL_WORDS = [
     "-03-09",
     "03-09",
     "5b0224e868cc",
+    "Brasília",
+    "Zurich",
+    "észak-macedón",
     "replay",
     "ReplayData",
     "test/issue.py",
@@ -183,6 +187,11 @@ _TERMS = st.lists(
             "trace",
             "-03-09",
             "5b0224e8",
+            "unicode",
+            "brasilia",
+            "eszak-macedon",
+            "macedon",
+            "zürich",
         ]
     ),
     max_size=5,
@@ -212,12 +221,34 @@ def _reference_item_tiers(items: list[list[str]]) -> list[set[int]]:
     )
 
 
+def _reference_spellings(texts: list[str], terms: list[str]) -> list[str]:
+    """``terms``, each accented one unaccented, and every accented word (or hyphenated
+    compound) of ``texts`` whose unaccented form a plain term of three letters or more, that
+    no text holds as it is, begins."""
+    extra = {unaccented(t) for t in terms if not t.isascii() and unaccented(t).isascii()}
+    lowered = [text.lower() for text in texts]
+    plain = [
+        t
+        for t in terms
+        if t.isascii() and len(t) >= 3 and t[:1].isalpha() and not any(t in x for x in lowered)
+    ]
+    for text in texts:
+        for compound in re.findall(r"[\w-]+", text.lower()):
+            for word in {compound, *compound.split("-")}:
+                accented = any("\u00c0" <= c <= "\u024f" for c in word)
+                plain_form = unaccented(word)
+                if accented and plain_form != word and any(plain_form.startswith(t) for t in plain):
+                    extra.add(word)
+    return [*terms, *sorted(extra - {*terms})]
+
+
 def _reference_item_hits(
     items: list[list[str]], terms: list[str], max_keep: int, keep_ties: bool = True
 ) -> set[int]:
     if not terms or not items:
         return set()
     n = len(items)
+    terms = _reference_spellings([part for parts in items for part in parts], terms)
     present = []
     for term in terms:
         anchor = term[1:] if term.startswith("#") else term

@@ -15,7 +15,7 @@ from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values
 from headroom.transforms.json_compress import TRUNCATED_KEY
 from headroom.transforms.rankings import ranking
-from headroom.transforms.rolling_window import MARKER_PREFIX
+from headroom.transforms.rolling_window import MARKER_PREFIX, marker_message
 from headroom.written_forms import data_form_terms
 
 
@@ -415,6 +415,29 @@ def test_window_slides_in_steps_not_one_message_at_a_time() -> None:
         starts.append(marker["content"])
     distinct = len(set(starts))
     assert distinct < len(starts) / 2, "the window moved on nearly every turn"
+
+
+def test_a_request_that_fits_without_the_marker_is_sent_without_it() -> None:
+    """The protected part fits with a few tokens to spare, fewer than the marker takes:
+    the request goes out unmarked rather than failing (Hypothesis found this)."""
+    window = 2000
+    for spare in range(1, 12):
+        last = {"role": "user", "content": "word " * 10}
+        messages = [
+            {"role": "system", "content": "Be helpful."},
+            {"role": "user", "content": "old " * 900},
+            {"role": "assistant", "content": "ok"},
+            last,
+        ]
+        protected = count_tokens([messages[0], last], model="gpt-4o")
+        last["content"] = "word " * (10 + window - protected - spare)
+        assert count_tokens([messages[0], last], model="gpt-4o") == window - spare
+        engine = Headroom(model_context_limits={"gpt-4o": window})
+        plan = engine.simulate(messages, output_buffer_tokens=0, keep_turns=1)
+        assert plan.tokens_after <= window and plan.dropped_messages == 2
+        assert plan.messages[-1] is last
+        marked = any(str(m.get("content")).startswith(MARKER_PREFIX) for m in plan.messages)
+        assert marked == (spare >= count_tokens([marker_message(2, 905)]) - 3)
 
 
 def test_budget_error_when_the_protected_part_cannot_fit() -> None:
@@ -1032,3 +1055,34 @@ def test_an_item_asked_for_by_a_number_with_thousands_separators_is_kept() -> No
     plan = Headroom().simulate(tool_request(json.dumps(files), question))
     assert "data/file523.bin" in compressed_tool(plan)
     assert plan.tokens_after < plan.tokens_before / 5
+
+
+def _cities(name: str) -> list[dict[str, Any]]:
+    cities = [{"id": i, "city": f"Town {i}", "country": "Nowhere"} for i in range(700)]
+    cities[444]["city"] = name
+    return cities
+
+
+@pytest.mark.parametrize(
+    ("name", "question"),
+    [
+        ("Brasília", "What do we know about Brasilia?"),  # typed without its accent
+        ("Észak-macedón Köztársaság", "Anything on Eszak-macedon Koztarsasag?"),
+        ("Zurich", "And Zürich?"),  # typed with one the data does not have
+    ],
+)
+def test_a_name_asked_for_with_other_accents_is_kept(name: str, question: str) -> None:
+    plan = Headroom().simulate(tool_request(json.dumps(_cities(name)), question))
+    assert '"id":444' in compressed_tool(plan)
+    assert plan.tokens_after < plan.tokens_before / 5
+
+
+def test_a_follow_up_naming_an_item_without_its_accents_recalls_it() -> None:
+    messages = tool_request(json.dumps(_cities("Wójcik")), "List the towns.", name="towns")
+    messages += [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "Which country is Wojcik in?"},
+    ]
+    plan = Headroom().simulate(messages)
+    assert '"id":444' not in plan.messages[3]["content"]
+    assert '"id":444' in _recalled(plan.messages)
