@@ -72,8 +72,9 @@ class LoweredText(Protocol):
 
 def accent_spellings(terms: Sequence[str], scans: Iterable[LoweredText]) -> tuple[str, ...]:
     """``terms``, then the other spellings that name the same thing in the ``scans``' texts:
-    each accented term unaccented, and, for a plain term (three letters or more) that the
-    texts never write as it is, the accented words it begins, as the texts write them."""
+    each accented term unaccented, and the accented words that a plain term (three letters
+    or more) begins, as the texts write them ("lati" is also ``läti``, though ``latin`` is
+    there as it is)."""
     extra: dict[str, None] = {}
     for term in terms:
         if not term.isascii():
@@ -83,12 +84,10 @@ def accent_spellings(terms: Sequence[str], scans: Iterable[LoweredText]) -> tupl
     plain_terms = [t for t in terms if t.isascii() and len(t) >= 3 and t[:1].isalpha()]
     if plain_terms:
         for scan in scans:
-            lowered = scan.lowered
-            absent = [t for t in plain_terms if t not in lowered]
-            if not absent or lowered.isascii():
+            if scan.lowered.isascii():
                 continue
             words = scan.accented_words
-            for term in absent:
+            for term in plain_terms:
                 extra.update(dict.fromkeys(words.beginning_with(term)))
     known = set(terms)
     added = [t for t in extra if t not in known]

@@ -223,15 +223,10 @@ def _reference_item_tiers(items: list[list[str]]) -> list[set[int]]:
 
 def _reference_spellings(texts: list[str], terms: list[str]) -> list[str]:
     """``terms``, each accented one unaccented, and every accented word (or hyphenated
-    compound) of ``texts`` whose unaccented form a plain term of three letters or more, that
-    no text holds as it is, begins."""
+    compound) of ``texts`` whose unaccented form a plain term of three letters or more
+    begins."""
     extra = {unaccented(t) for t in terms if not t.isascii() and unaccented(t).isascii()}
-    lowered = [text.lower() for text in texts]
-    plain = [
-        t
-        for t in terms
-        if t.isascii() and len(t) >= 3 and t[:1].isalpha() and not any(t in x for x in lowered)
-    ]
+    plain = [t for t in terms if t.isascii() and len(t) >= 3 and t[:1].isalpha()]
     for text in texts:
         for compound in re.findall(r"[\w-]+", text.lower()):
             for word in {compound, *compound.split("-")}:
