@@ -1,13 +1,14 @@
 """Ask for every item of a list that holds a rare value, and check that each one is sent.
 
-    python bench/filter_probe.py [--seed N] [--per-list K] [--lower]
+    python bench/filter_probe.py [--seed N] [--per-list K] [--lower] [--plural]
 
 item_probe.py names one item; users also ask for a group: "Which ones have type
 Organization?", "Show me all the Protected AAC audio file ones." This picks a field of a long
 JSON list with a few distinct values, one value that a few of the items hold (up to a quarter
 of them), asks for those items in place of the question the tool answered, and checks that
 each of them is in what would be sent (by a value of its own that no other item holds). With
-``--lower`` the value is written in lowercase, as a user who has not seen the data might.
+``--lower`` the value is written in lowercase, as a user who has not seen the data might;
+with ``--plural``, as an English plural ("Which ones are Organizations?").
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ TEMPLATES = (
     "Show me all the {value} ones.",
     "Are there any with {field} = {value}? Give me all of them.",
 )
+PLURAL_TEMPLATES = ("Which ones are {value}?", "List the {value}.", "Show me all the {value}.")
 MAX_DISTINCT = 15
 
 
@@ -69,6 +71,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--per-list", type=int, default=4)
     parser.add_argument("--lower", action="store_true")
+    parser.add_argument(
+        "--plural", action="store_true", help='ask for "Organizations" (words not ending in s)'
+    )
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
     table = results_table(
@@ -78,11 +83,16 @@ def main() -> None:
     for name, request, at, items in workload_lists():
         dumps = [json.dumps(x, ensure_ascii=False) for x in items]
         found = groups(items)
+        if args.plural:
+            found = [g for g in found if g[1].isalpha() and not g[1].endswith("s")]
         rng.shuffle(found)
         for field, value, holders in found[: args.per_list]:
             key = field.rsplit(".", 1)[-1].replace("_", " ")
             spelt = value.lower() if args.lower else value
-            question = rng.choice(TEMPLATES).format(field=key, value=spelt)
+            if args.plural:
+                question = rng.choice(PLURAL_TEMPLATES).format(value=spelt + "s")
+            else:
+                question = rng.choice(TEMPLATES).format(field=key, value=spelt)
             sent = ask(engine, request, at, question, follow_up=False)
             ids = [x for x in (identity(items[i], dumps) for i in holders) if x]
             missing = [x for x in ids if x not in sent]

@@ -294,7 +294,7 @@ def _part_words(text: str) -> tuple[tuple[tuple[str, ...], ...], bool]:
     seen: set[str] = set()
     for match in _WORD.finditer(text):
         group = []
-        for term in _expand(match.group()):
+        for term in _word_terms(match.group()):
             t = term.lower()
             if t in seen or t in _STOPWORDS:
                 continue
@@ -315,7 +315,7 @@ def _terms_read(text: str, limit: int) -> tuple[str, ...]:
         seen["#" + number] = None
     seen.update((term, None) for term in data_form_terms(text))
     for match in _WORD.finditer(text):  # stops at the limit: arguments can be long
-        for term in _expand(match.group()):
+        for term in _word_terms(match.group()):
             t = term.lower()
             if t in _STOPWORDS or t in seen or "#" + t in seen:
                 continue
@@ -363,6 +363,35 @@ def compound_terms(text: str) -> dict[str, tuple[str, ...]]:
         whole, *parts = (t.lower() for t in _expand(match.group()))
         if parts:
             found[whole] = tuple(parts)
+    return found
+
+
+def singular(word: str) -> str | None:
+    """The singular of an English plural (``organizations`` -> ``organization``, ``entries``
+    -> ``entry``, ``matches`` -> ``match``), for data that names one of a kind in the
+    singular; None for a word that is not one (``status``, ``class``, ``analysis``)."""
+    if len(word) < 4 or word[-1:] not in "sS" or not word.isalpha():
+        return None
+    lower = word.lower()
+    if lower.endswith(("ss", "us", "is", "os", "ics")):
+        return None
+    if lower.endswith("ies") and len(word) > 4:
+        return word[:-3] + ("Y" if word[-1] == "S" else "y")
+    if lower.endswith(("ches", "shes", "xes", "zes", "sses")):
+        return word[:-2]
+    return word[:-1]
+
+
+def _word_terms(token: str) -> list[str]:
+    """The terms a word of a question gives (``_expand``), each plural followed by its
+    singular."""
+    expanded = _expand(token)
+    found: list[str] = []
+    for term in expanded:
+        found.append(term)
+        one = singular(term)
+        if one is not None:
+            found.append(one)
     return found
 
 

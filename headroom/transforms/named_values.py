@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 
-from ..questions import KANA_HAN, KANA_HAN_RUNS, MAX_QUESTION_WORDS, is_stopword
+from ..questions import KANA_HAN, KANA_HAN_RUNS, MAX_QUESTION_WORDS, is_stopword, singular
 from .part_index import PartIndex
 
 MAX_SPAN_WORDS = 16
@@ -27,6 +27,7 @@ ASKED_FEW = 25
 _WORD = re.compile(f"{KANA_HAN_RUNS}|[^\\W_{KANA_HAN}]+")
 _END = re.compile(r"[^\s\w]*")  # the punctuation right after a word
 _SENTENCE_END = re.compile(r"[.!?;:\n]")  # between two words: the second starts a sentence
+_LAST_WORD = re.compile(r"[^\W\d_]+\Z")  # a span's last word, when it ends the span
 
 
 @functools.lru_cache(maxsize=2048)
@@ -66,7 +67,17 @@ def question_spans(question: str) -> frozenset[str]:
             spans.update(map(spelt.__getitem__, cuts))
         capital = upper[start]
         spans.update(capital + question[start + 1 : end] for end in longer)
-    return frozenset(spans)
+    return frozenset(spans | {one for span in spans if (one := _singular_span(span))})
+
+
+def _singular_span(span: str) -> str | None:
+    """``span`` with its last word in the singular ("Protected AAC audio files" -> "...
+    file", "Organizations" -> "Organization"); None if that word is not an English plural."""
+    last = _LAST_WORD.search(span)
+    if last is None:
+        return None
+    one = singular(last.group())
+    return None if one is None else span[: last.start()] + one
 
 
 def _punctuation_end(text: str, at: int) -> int:

@@ -664,6 +664,8 @@ _QUESTION_WORDS = st.sampled_from(
         "#7",
         "#1234",
         "March",
+        "issues",
+        "Entries",
         "May",
         "9th",
         "of",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from headroom import Headroom, HeadroomBudgetError, count_tokens
-from headroom.questions import argument_words, phrases, question_terms
+from headroom.questions import argument_words, phrases, question_terms, singular
 from headroom.tokens import count_text
 from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values
@@ -1086,3 +1086,44 @@ def test_a_follow_up_naming_an_item_without_its_accents_recalls_it() -> None:
     plan = Headroom().simulate(messages)
     assert '"id":444' not in plan.messages[3]["content"]
     assert '"id":444' in _recalled(plan.messages)
+
+
+@pytest.mark.parametrize(
+    ("word", "one"),
+    [
+        ("organizations", "organization"),
+        ("Entries", "Entry"),
+        ("matches", "match"),
+        ("bugs", "bug"),
+        ("status", None),
+        ("classes", "class"),
+        ("analysis", None),
+        ("statistics", None),
+        ("its", None),
+        ("v2s", None),
+    ],
+)
+def test_the_singular_of_a_plural(word: str, one: str | None) -> None:
+    assert singular(word) == one
+
+
+def test_items_asked_for_in_the_plural_are_kept() -> None:
+    """Asked "which are Organizations?": the value is ``Organization``, and the word is in
+    every item's URLs, so only the singular of the whole value finds the ones that are."""
+    owners = [
+        {
+            "login": f"user{i}",
+            "type": "User",
+            "organizations_url": f"https://api.example.com/users/user{i}/orgs",
+        }
+        for i in range(400)
+    ]
+    organizations = range(5, 400, 13)  # 31: too many to be kept as rare values
+    for i in organizations:
+        owners[i]["type"] = "Organization"
+    plan = Headroom().simulate(tool_request(json.dumps(owners), "Which ones are Organizations?"))
+    kept = compressed_tool(plan)
+    assert all(f'"login":"user{i}"' in kept for i in organizations)
+    assert plan.tokens_after < plan.tokens_before / 3
+    unasked = compressed_tool(Headroom().simulate(tool_request(json.dumps(owners))))
+    assert not any(f'"login":"user{i}"' in unasked for i in organizations[1:-1])
