@@ -27,7 +27,6 @@ ASKED_FEW = 25
 _WORD = re.compile(f"{KANA_HAN_RUNS}|[^\\W_{KANA_HAN}]+")
 _END = re.compile(r"[^\s\w]*")  # the punctuation right after a word
 _SENTENCE_END = re.compile(r"[.!?;:\n]")  # between two words: the second starts a sentence
-_LAST_WORD = re.compile(r"[^\W\d_]+\Z")  # a span's last word, when it ends the span
 
 
 @functools.lru_cache(maxsize=2048)
@@ -67,17 +66,30 @@ def question_spans(question: str) -> frozenset[str]:
             spans.update(map(spelt.__getitem__, cuts))
         capital = upper[start]
         spans.update(capital + question[start + 1 : end] for end in longer)
-    return frozenset(spans | {one for span in spans if (one := _singular_span(span))})
+    spans.update(_singular_spans(question, spellings, words, spans))
+    return frozenset(spans)
 
 
-def _singular_span(span: str) -> str | None:
-    """``span`` with its last word in the singular ("Protected AAC audio files" -> "...
-    file", "Organizations" -> "Organization"); None if that word is not an English plural."""
-    last = _LAST_WORD.search(span)
-    if last is None:
-        return None
-    one = singular(last.group())
-    return None if one is None else span[: last.start()] + one
+def _singular_spans(
+    question: str, spellings: tuple[str, ...], words: list[re.Match[str]], spans: set[str]
+) -> list[str]:
+    """Each of ``spans`` that ends with an English plural, with that word in the singular
+    ("Protected AAC audio files" -> "... file", "Organizations" -> "Organization"): looked
+    up word by word, not span by span."""
+    found = []
+    for j, word in enumerate(words):
+        one = singular(word.group())
+        if one is None:
+            continue
+        cut = len(word.group()) - len(one.rstrip("yY"))  # letters that the singular replaces
+        end = word.end()
+        for i in range(max(j - MAX_SPAN_WORDS + 1, 0), j + 1):
+            start = words[i].start()
+            capital = spellings[2][start] + question[start + 1 : end]
+            for span in {*(spelt[start:end] for spelt in spellings), capital} & spans:
+                tail = ("Y" if span[-cut].isupper() else "y") if one[-1] in "yY" else ""
+                found.append(span[:-cut] + tail)
+    return found
 
 
 def _punctuation_end(text: str, at: int) -> int:
