@@ -1,13 +1,15 @@
 """Ask for the items of one day, the date written as people write it, and check each is sent.
 
-    python bench/date_probe.py [--seed N] [--follow-up] [--verbose]
+    python bench/date_probe.py [--seed N] [--follow-up] [--relative] [--verbose]
 
 Picks dates from a date field of a long JSON list (``2021-03-09T18:19:05Z``) that at most
 three items share, and asks for that day's items in several writings: ISO, "March 9, 2021",
 "9 March 2021", "Mar 9", "March 9th", "the 9th of March". Without a year, every item of that
 day in any year is asked for (at most five). The question replaces the one the tool answered
-or, with ``--follow-up``, comes after the whole chat. Prints, per writing, how many items
-asked for were not sent.
+or, with ``--follow-up``, comes after the whole chat. With ``--relative`` the day is named
+relative to a date the system prompt gives ("Today's date is Thursday, March 11, 2021." then
+"yesterday", "2 days ago", "last Tuesday"). Prints, per writing, how many items asked for
+were not sent.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import random
 import re
 import sys
 from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +65,16 @@ def writings(year: int, month: int, day: int) -> dict[str, str]:
     }
 
 
+def relative_writings(day: date, rng: random.Random) -> dict[str, tuple[str, date]]:
+    """The same day asked about relative to a later today: (question, today) per writing."""
+    later = rng.randint(2, 6)
+    return {
+        "yesterday": ("What happened yesterday?", day + timedelta(days=1)),
+        "days ago": (f"Anything from {later} days ago?", day + timedelta(days=later)),
+        "last weekday": (f"What happened last {day:%A}?", day + timedelta(days=later)),
+    }
+
+
 def date_fields(items: list[dict[str, Any]]) -> dict[str, list[tuple[int, str]]]:
     """Fields (dotted) holding an ISO date in at least 80% of the items: (item, value)."""
     fields: dict[str, list[tuple[int, str]]] = {}
@@ -76,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--follow-up", action="store_true")
+    parser.add_argument("--relative", action="store_true", help='"yesterday", "last Monday"')
     parser.add_argument("--verbose", action="store_true", help="list every question with a loss")
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
@@ -93,10 +107,16 @@ def main() -> None:
                 found = ISO_DAY.match(value)
                 assert found is not None
                 year, month, day = (int(g) for g in found.groups())
-                for kind, question in writings(year, month, day).items():
-                    wanted = same_day if kind in WITH_YEAR else any_year
+                asked_as: dict[str, tuple[str, date | None]] = {
+                    k: (q, None) for k, q in writings(year, month, day).items()
+                }
+                if args.relative:
+                    asked_as = dict(relative_writings(date(year, month, day), rng))
+                for kind, (question, today) in asked_as.items():
+                    wanted = same_day if kind in WITH_YEAR or today else any_year
                     ids = [x for x in (identity(items[j], dumps) for j in wanted) if x]
-                    sent = ask(engine, request, at, question, args.follow_up)
+                    line = f"Today's date is {today:%A, %B %-d, %Y}." if today else ""
+                    sent = ask(engine, request, at, question, args.follow_up, line)
                     missing = [x for x in ids if x not in sent]
                     asked[kind] += len(ids)
                     lost[kind] += len(missing)

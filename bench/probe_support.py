@@ -53,10 +53,21 @@ def workload_lists() -> Iterator[tuple[str, dict[str, Any], int, list[dict[str, 
                 yield path.name, request, at, items
 
 
-def ask(engine: Headroom, request: dict[str, Any], at: int, question: str, follow_up: bool) -> str:
+def ask(
+    engine: Headroom,
+    request: dict[str, Any],
+    at: int,
+    question: str,
+    follow_up: bool,
+    system_line: str = "",
+) -> str:
     """What would be sent (every message but the user's) when ``question`` replaces the one
-    the tool output at ``at`` answered, or, ``follow_up``, is asked after the whole chat."""
+    the tool output at ``at`` answered, or, ``follow_up``, is asked after the whole chat;
+    with ``system_line`` ("Today's date is ...") first in the system prompt."""
     messages = request["messages"]
+    if system_line:
+        messages = _with_system_line(messages, system_line)
+        at += len(messages) - len(request["messages"])
     chat = list(messages)
     if follow_up:
         chat += [{"role": "assistant", "content": "Done."}, {"role": "user", "content": question}]
@@ -69,6 +80,13 @@ def ask(engine: Headroom, request: dict[str, Any], at: int, question: str, follo
         for m in plan.messages
         if m.get("role") != "user" and isinstance(m.get("content"), str)
     )
+
+
+def _with_system_line(messages: list[Any], line: str) -> list[Any]:
+    first = messages[0] if messages else {}
+    if first.get("role") == "system" and isinstance(first.get("content"), str):
+        return [{**first, "content": f"{line}\n\n{first['content']}"}, *messages[1:]]
+    return [{"role": "system", "content": line}, *messages]
 
 
 def results_table(title: str, *columns: str) -> Table:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .conversation import user_text_before
+from .relative_days import relative_terms_at
 from .written_forms import data_form_terms
 
 # Words of any script (``Viêt``, ``Österreich``), with inner path punctuation (``fields.py``).
@@ -433,14 +434,18 @@ def tool_question_terms(
     messages: Sequence[Any], index: int, calls: Mapping[str, tuple[str, str]]
 ) -> tuple[str, ...]:
     """The ``question_terms`` of what the tool output at ``index`` answers: the latest user
-    message before it, then what the call that produced it asked for (``argument_words``).
+    message before it, then what the call that produced it asked for (``argument_words``),
+    with the dates of the days it names relative to today (``relative_terms_at``).
     Each text's words are memoised apart: the outputs of one turn share the user's."""
     question = user_text_before(messages, index)
     message = messages[index]
     call_id = message.get("tool_call_id") if isinstance(message, Mapping) else None
     if isinstance(call_id, str) and call_id in calls:
-        return _two_part_terms(question, argument_words(calls[call_id][1]))
-    return question_terms(question)
+        terms = _two_part_terms(question, argument_words(calls[call_id][1]))
+    else:
+        terms = question_terms(question)
+    relative = relative_terms_at(messages, index, question)  # "yesterday": 2025-09-02
+    return tuple(dict.fromkeys((*relative, *terms)))[:_TERM_LIMIT] if relative else terms
 
 
 @functools.lru_cache(maxsize=2048)

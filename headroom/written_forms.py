@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import date
 
 _MONTHS = {
     "jan": 1,
@@ -111,3 +112,13 @@ def _month_number(text: str) -> int | None:
         return number if 1 <= number <= 12 else None
     name = text.rstrip(".").lower()
     return _MONTHS.get(name) or _MONTHS.get(name[:3])
+
+
+def written_date(text: str, start: int, end: int) -> tuple[int, date] | None:
+    """(where it starts, the day) of the first full date written in words in
+    ``text[start:end]`` ("Wednesday, September 3, 2025", "3 Sep 2025"); None if none."""
+    for match in _WRITTEN_DATE.finditer(text, start, end):
+        term = _iso_date(match)
+        if term is not None and len(term) == 10 and term[0] != "-":
+            return match.start(), date.fromisoformat(term)
+    return None

@@ -25,6 +25,7 @@ from ..conversation import role_of, text_of, tool_names_by_call_id
 from ..options import ToolProfile
 from ..plan import TransformResult
 from ..questions import compound_terms, identifier_terms
+from ..relative_days import relative_terms_at
 from .base import TransformContext
 from .json_compress import (
     Shrinker,
@@ -106,12 +107,18 @@ class RecallTerms:
 
 
 def recall_terms(
-    question: str, originals: Sequence[str], lowered: Callable[[str], str]
+    question: str,
+    originals: Sequence[str],
+    lowered: Callable[[str], str],
+    days: tuple[str, ...] = (),
 ) -> RecallTerms:
-    """The terms ``question`` names in ``originals`` (the tool outputs before it). Where a
-    compound term is found whole (``2012-07-03T07:50:18Z``), its parts (``07``, ``50``) are
-    not meant: an item that merely holds them, in any of the outputs, is not recalled."""
+    """The terms ``question`` names in ``originals`` (the tool outputs before it), after
+    ``days``, the dates of the days it names relative to today. Where a compound term is
+    found whole (``2012-07-03T07:50:18Z``), its parts (``07``, ``50``) are not meant: an
+    item that merely holds them, in any of the outputs, is not recalled."""
     terms = identifier_terms(question)
+    if days:
+        terms = tuple(dict.fromkeys((*days, *terms)))
     compounds = compound_terms(question)
     if compounds:
         found = {w for w in compounds if any(w in lowered(o) for o in originals)}
@@ -389,7 +396,8 @@ def apply(
             if texts
         ]
         originals = [o for _, _, texts in earlier for o, _ in texts]
-        asked = recall_terms(question, originals, outputs.lowered)
+        days = relative_terms_at(aligned, index, question)
+        asked = recall_terms(question, originals, outputs.lowered, days)
         units_here = 0
         for at, before, texts in earlier:
             latest = at == earlier[-1][0]

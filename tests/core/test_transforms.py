@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from typing import Any
 
 import pytest
 
 from headroom import Headroom, HeadroomBudgetError, count_tokens
 from headroom.questions import argument_words, phrases, question_terms, singular
+from headroom.relative_days import reference_day, relative_day_terms
 from headroom.tokens import count_text
 from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values
@@ -1127,3 +1129,62 @@ def test_items_asked_for_in_the_plural_are_kept() -> None:
     assert plan.tokens_after < plan.tokens_before / 3
     unasked = compressed_tool(Headroom().simulate(tool_request(json.dumps(owners))))
     assert not any(f'"login":"user{i}"' in unasked for i in organizations[1:-1])
+
+
+@pytest.mark.parametrize(
+    ("system", "today"),
+    [
+        ("Today's date is Wednesday, March 10, 2021.\n\nYou are helpful.", date(2021, 3, 10)),
+        ("You are helpful. Current Date: 2021-03-10", date(2021, 3, 10)),
+        ("It is now 2021-03-10T08:00:00Z.", date(2021, 3, 10)),
+        ("Policy since 2019-01-01. The date today is 10 Mar 2021.", date(2021, 3, 10)),
+        ("Knowledge cutoff: 2023-10-01. You are helpful.", None),  # not today
+        ("You are helpful.", None),
+    ],
+)
+def test_the_day_a_system_prompt_says_it_is(system: str, today: date | None) -> None:
+    assert reference_day(system) == today
+
+
+@pytest.mark.parametrize(
+    ("question", "days"),
+    [
+        ("What failed yesterday?", ("2021-03-09",)),
+        ("Anything last night?", ("2021-03-09", "2021-03-10")),
+        ("And the day before yesterday?", ("2021-03-08",)),
+        ("What ran 3 days ago, and today?", ("2021-03-07", "2021-03-10")),
+        ("Errors since Monday?", ("2021-03-08", "2021-03-09", "2021-03-10")),
+        ("What happened last Wednesday?", ("2021-03-03",)),  # 2021-03-10 is a Wednesday
+        ("What happened on Wednesday?", ("2021-03-10",)),
+        ("What happened?", ()),
+    ],
+)
+def test_days_named_relative_to_today(question: str, days: tuple[str, ...]) -> None:
+    assert relative_day_terms(question, date(2021, 3, 10)) == days
+
+
+def _dated_chat(system: str, question: str) -> list[dict[str, Any]]:
+    return tool_request(json.dumps(_dated_events()), question, name="events", system=system)
+
+
+def test_an_item_of_a_day_named_relative_to_today_is_kept() -> None:
+    today = "Today's date is Wednesday, March 10, 2021. You are an SRE assistant."
+    plan = Headroom().simulate(_dated_chat(today, "What happened yesterday?"))
+    assert "2021-03-09T18:19:05Z" in compressed_tool(plan)
+    assert plan.tokens_after < plan.tokens_before / 5
+    # without a date in the conversation, "yesterday" names no day: the clock is never read
+    undated = Headroom().simulate(
+        _dated_chat("You are an SRE assistant.", "What happened yesterday?")
+    )
+    assert "2021-03-09T18:19:05Z" not in compressed_tool(undated)
+
+
+def test_a_follow_up_about_yesterday_recalls_that_day() -> None:
+    messages = _dated_chat("Current Date: 2021-03-10. You are helpful.", "List the events.")
+    messages += [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "What happened yesterday?"},
+    ]
+    plan = Headroom().simulate(messages)
+    assert "2021-03-09T18:19:05Z" not in plan.messages[3]["content"]
+    assert "2021-03-09T18:19:05Z" in _recalled(plan.messages)
