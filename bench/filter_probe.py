@@ -1,6 +1,6 @@
 """Ask for every item of a list that holds a rare value, and check that each one is sent.
 
-    python bench/filter_probe.py [--seed N] [--per-list K] [--lower] [--plural]
+    python bench/filter_probe.py [--seed N] [--per-list K] [--lower] [--plural] [--flags]
 
 item_probe.py names one item; users also ask for a group: "Which ones have type
 Organization?", "Show me all the Protected AAC audio file ones." This picks a field of a long
@@ -8,7 +8,9 @@ JSON list with a few distinct values, one value that a few of the items hold (up
 of them), asks for those items in place of the question the tool answered, and checks that
 each of them is in what would be sent (by a value of its own that no other item holds). With
 ``--lower`` the value is written in lowercase, as a user who has not seen the data might;
-with ``--plural``, as an English plural ("Which ones are Organizations?").
+with ``--plural``, as an English plural ("Which ones are Organizations?"). With ``--flags``
+the group is the items with a yes/no field set, or unset, that a few of them have ("Which
+ones are landlocked?", "Which ones are not un member?").
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -48,6 +51,22 @@ def identity(item: dict[str, Any], dumps: list[str]) -> str | None:
     return None
 
 
+def flag_groups(items: list[Any]) -> list[tuple[str, str, list[int]]]:
+    """(field, how a user asks for it, indices) for each top-level yes/no field of which
+    at most a quarter of the items hold one value: "landlocked", "not un member"."""
+    found = []
+    for key in items[0] if isinstance(items[0], dict) else ():
+        values = [item.get(key) for item in items]
+        if not all(isinstance(v, bool) for v in values):
+            continue
+        words = " ".join(re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", key)).lower()
+        for wanted in (True, False):
+            held = [i for i, v in enumerate(values) if v is wanted]
+            if 0 < len(held) <= len(items) // 4:
+                found.append((key, words if wanted else f"not {words}", held))
+    return found
+
+
 def groups(items: list[Any]) -> list[tuple[str, str, list[int]]]:
     """(field, value, indices of the items holding it) for each rare value of each field
     with at most ``MAX_DISTINCT`` distinct string values."""
@@ -74,6 +93,7 @@ def main() -> None:
     parser.add_argument(
         "--plural", action="store_true", help='ask for "Organizations" (words not ending in s)'
     )
+    parser.add_argument("--flags", action="store_true", help='"Which ones are landlocked?"')
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
     table = results_table(
@@ -82,14 +102,16 @@ def main() -> None:
     asked = partial = lost = total = 0
     for name, request, at, items in workload_lists():
         dumps = [json.dumps(x, ensure_ascii=False) for x in items]
-        found = groups(items)
+        found = flag_groups(items) if args.flags else groups(items)
         if args.plural:
             found = [g for g in found if g[1].isalpha() and not g[1].endswith("s")]
         rng.shuffle(found)
         for field, value, holders in found[: args.per_list]:
             key = field.rsplit(".", 1)[-1].replace("_", " ")
             spelt = value.lower() if args.lower else value
-            if args.plural:
+            if args.flags:
+                question = rng.choice(PLURAL_TEMPLATES[:1]).format(value=value)
+            elif args.plural:
                 question = rng.choice(PLURAL_TEMPLATES).format(value=spelt + "s")
             else:
                 question = rng.choice(TEMPLATES).format(field=key, value=spelt)

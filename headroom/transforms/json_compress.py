@@ -19,6 +19,7 @@ from itertools import chain, repeat
 from typing import Any
 
 from ..options import ToolProfile
+from .flags import asked_flag_items
 from .named_values import asked_items, question_spans
 from .neighbours import neighbour_reach, neighbours
 from .part_index import PartIndex
@@ -256,6 +257,8 @@ class Shrinker:
         asked = ranking(self.question) if self.question else None
         if asked is not None:
             keep |= ranked_indices(items, columns, asked)
+        # "which ones are landlocked?": the items with the flag asked for, up to a quarter
+        keep |= asked_flag_items(items, self.question, max(3, len(items) // 4))
         room = max(5, len(items) // 10)
         # The most specific signal (the one that marks the fewest items) goes first.
         for tier in sorted(tiers, key=len):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from headroom import Headroom, count_tokens
 from headroom.questions import phrases, question_terms
 from headroom.relative_days import reference_day, relative_day_terms
+from headroom.transforms.flags import asked_flag
 from headroom.transforms.named_values import question_spans
 from headroom.transforms.rankings import ranking
 from headroom.written_forms import data_form_terms
@@ -196,6 +197,7 @@ def test_any_question_text_is_read_without_raising(question: str) -> None:
     data_form_terms(question)
     relative_day_terms(question, date(2021, 3, 10))
     reference_day(question)
+    asked_flag(question, "unMember")
 
 
 def test_a_question_with_odd_digits_still_compresses() -> None:

@@ -15,6 +15,7 @@ from headroom.relative_days import reference_day, relative_day_terms
 from headroom.tokens import count_text
 from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values
+from headroom.transforms.flags import asked_flag
 from headroom.transforms.json_compress import TRUNCATED_KEY
 from headroom.transforms.rankings import ranking
 from headroom.transforms.rolling_window import MARKER_PREFIX, marker_message
@@ -1188,3 +1189,60 @@ def test_a_follow_up_about_yesterday_recalls_that_day() -> None:
     plan = Headroom().simulate(messages)
     assert "2021-03-09T18:19:05Z" not in plan.messages[3]["content"]
     assert "2021-03-09T18:19:05Z" in _recalled(plan.messages)
+
+
+@pytest.mark.parametrize(
+    ("question", "key", "wanted"),
+    [
+        ("Which countries are landlocked?", "landlocked", True),
+        ("Which ones are not UN members?", "unMember", False),
+        ("Which repos have a wiki?", "has_wiki", True),
+        ("Which ones don't have a wiki?", "has_wiki", False),
+        ("List the forks.", "fork", True),
+        ("Any unmember states?", "unMember", True),
+        ("What is the capital?", "landlocked", None),
+        ("Which have issues enabled?", "has_wiki", None),
+    ],
+)
+def test_the_value_a_question_asks_of_a_yes_no_field(
+    question: str, key: str, wanted: bool | None
+) -> None:
+    assert asked_flag(question, key) is wanted
+
+
+def _countries() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": f"Country {i}",
+            "landlocked": i % 9 == 4,
+            "status": {"unMember": i % 11 != 3, "independent": True},
+            "capital": f"City {i}",
+        }
+        for i in range(400)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "chosen"),
+    [
+        ("Which countries are landlocked?", lambda c: c["landlocked"]),
+        ("Which ones are not UN members?", lambda c: not c["status"]["unMember"]),
+    ],
+)
+def test_the_items_a_question_asks_for_by_a_yes_no_field_are_kept(
+    question: str, chosen: Any
+) -> None:
+    countries = _countries()
+    plan = Headroom().simulate(tool_request(json.dumps(countries), question))
+    kept = compressed_tool(plan)
+    names = [c["name"] for c in countries if chosen(c)]
+    assert all(f'"{name}"' in kept for name in names)
+    assert plan.tokens_after < plan.tokens_before / 3
+    unasked = compressed_tool(Headroom().simulate(tool_request(json.dumps(countries))))
+    assert sum(f'"{name}"' in unasked for name in names) < len(names) / 2
+
+
+def test_a_yes_no_field_most_items_hold_singles_none_out() -> None:
+    countries = _countries()
+    plan = Headroom().simulate(tool_request(json.dumps(countries), "Which are UN members?"))
+    assert plan.tokens_after < plan.tokens_before / 5  # 364 of 400: not kept one by one
