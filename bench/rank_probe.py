@@ -1,12 +1,13 @@
 """Ask for the first few of a ranking ("the 5 largest by total"), and check each is sent.
 
-    python bench/rank_probe.py [--seed N] [--per-list K] [--follow-up] [--dates]
+    python bench/rank_probe.py [--seed N] [--per-list K] [--follow-up] [--dates] [--threshold]
 
 Picks a numeric field of a long JSON list (one with more than ten distinct values), asks for
 its 3 or 5 largest or smallest items in place of the question the tool answered (or, with
 ``--follow-up``, after the output, as a later question that recall answers), and checks that
 each of them is in what would be sent, by a value of its own that no other item holds. With
-``--dates`` it asks for the latest or the oldest by a date field instead.
+``--dates`` it asks for the latest or the oldest by a date field instead; with
+``--threshold``, for every item past a value of the field ("Which ones have total over 18?").
 """
 
 from __future__ import annotations
@@ -60,12 +61,31 @@ def _ranked_value(value: Any, dates: bool) -> bool:
     return type(value) in (int, float)
 
 
+def threshold_question(
+    items: list[dict[str, Any]], field: str, rng: random.Random
+) -> tuple[str, list[int]] | None:
+    """A question for the items past a threshold of ``field`` that 5 to 20% of them pass
+    ("Which ones have total over 18.5?"), and their indices; None when there is no such."""
+    values = sorted(item[field] for item in items)
+    share, above = rng.choice((0.05, 0.1, 0.2)), rng.random() < 0.6
+    limit = values[int(len(values) * (1 - share))] if above else values[int(len(values) * share)]
+    wanted = [i for i, x in enumerate(items) if (x[field] > limit if above else x[field] < limit)]
+    if not wanted or len(wanted) > len(items) // 4:
+        return None
+    word = "over" if above else "under"
+    shown = f"{limit:,}" if isinstance(limit, int) else str(limit)
+    return f"Which ones have {field.replace('_', ' ')} {word} {shown}?", wanted
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--per-list", type=int, default=2)
     parser.add_argument("--follow-up", action="store_true")
     parser.add_argument("--dates", action="store_true")
+    parser.add_argument(
+        "--threshold", action="store_true", help='"the ones with total over 20" (a few of them)'
+    )
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
     table = results_table(
@@ -77,6 +97,19 @@ def main() -> None:
         fields = ranked_fields(items, args.dates)
         rng.shuffle(fields)
         for field in fields[: args.per_list]:
+            if args.threshold and not args.dates:
+                asked_items = threshold_question(items, field, rng)
+                if asked_items is None:
+                    continue
+                question, wanted = asked_items
+                sent = ask(engine, request, at, question, args.follow_up)
+                ids = [x for x in (identity(items[i], dumps) for i in wanted) if x]
+                missing = [x for x in ids if x not in sent]
+                asked, total, lost = asked + 1, total + len(ids), lost + len(missing)
+                if missing:
+                    partial += 1
+                    table.add_row(name[:6], str(len(items)), question, f"{len(missing)}/{len(ids)}")
+                continue
             k, largest = rng.choice((3, 5)), rng.random() < 0.7
             templates = (LATEST, OLDEST) if args.dates else (LARGEST, SMALLEST)
             question = rng.choice(templates[0 if largest else 1]).format(k=k, field=field)

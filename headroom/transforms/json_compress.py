@@ -28,6 +28,7 @@ from .rankings import ranked_indices, ranking
 from .rare_values import extreme_indices, outlier_indices, rare_category_indices
 from .signals import item_signal_tiers
 from .text_compress import shorten_lines
+from .thresholds import threshold_indices
 
 TRUNCATED_KEY = "__headroom_truncated"
 _NOT_JSON = object()
@@ -257,8 +258,10 @@ class Shrinker:
         asked = ranking(self.question) if self.question else None
         if asked is not None:
             keep |= ranked_indices(items, columns, asked)
-        # "which ones are landlocked?": the items with the flag asked for, up to a quarter
-        keep |= asked_flag_items(items, self.question, max(3, len(items) // 4))
+        # "which ones are landlocked?", "with a total over 20": up to a quarter of the list
+        quarter = max(3, len(items) // 4)
+        keep |= asked_flag_items(items, self.question, quarter)
+        keep |= threshold_indices(columns, self.question, quarter)
         room = max(5, len(items) // 10)
         # The most specific signal (the one that marks the fewest items) goes first.
         for tier in sorted(tiers, key=len):

@@ -151,6 +151,17 @@ def date_columns(items: Sequence[Any]) -> dict[str, list[str | None]]:
     return columns
 
 
+@functools.lru_cache(maxsize=2048)
+def question_stems(question: str) -> frozenset[str]:
+    """The stems of ``question``'s words, to find the columns it names (``column_named``)."""
+    return frozenset(map(_stem, _WORD.findall(question.lower())))
+
+
+def column_named(stems: frozenset[str], key: str) -> bool:
+    """Whether words with these ``stems`` name the column ``key`` (see ``_names``)."""
+    return _names(stems, key)
+
+
 def _names(stems: frozenset[str], key: str) -> bool:
     """Whether the question's word ``stems`` name column ``key``: the whole key (``id``,
     ``CustomerId``), or one of its words of three letters or more, in any form ("most

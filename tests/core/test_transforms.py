@@ -19,6 +19,7 @@ from headroom.transforms.flags import asked_flag
 from headroom.transforms.json_compress import TRUNCATED_KEY
 from headroom.transforms.rankings import ranking
 from headroom.transforms.rolling_window import MARKER_PREFIX, marker_message
+from headroom.transforms.thresholds import comparisons
 from headroom.written_forms import data_form_terms
 
 
@@ -1246,3 +1247,45 @@ def test_a_yes_no_field_most_items_hold_singles_none_out() -> None:
     countries = _countries()
     plan = Headroom().simulate(tool_request(json.dumps(countries), "Which are UN members?"))
     assert plan.tokens_after < plan.tokens_before / 5  # 364 of 400: not kept one by one
+
+
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [
+        ("Invoices with a total over $20?", (("above", 20.0),)),
+        ("Repos with at least 1,000 stars", (("at least", 1000.0),)),
+        ("Cities of fewer than 3 million people", (("below", 3e6),)),
+        ("Tracks between 10 and 20.5 MB", (("at least", 10.0), ("at most", 20.5))),
+        ("Anything above 11,746,141.", (("above", 11746141.0),)),
+        ("The top 5 by size", ()),
+        ("More than one of them", ()),
+        ("Version 2.0 over there", ()),
+    ],
+)
+def test_the_thresholds_a_question_compares_with(
+    question: str, found: tuple[tuple[str, float], ...]
+) -> None:
+    assert comparisons(question) == found
+
+
+@pytest.mark.parametrize(
+    ("question", "chosen"),
+    [
+        ("Which invoices have a total over $18?", lambda r: r["total"] > 18),
+        ("List the invoices with a total of at most 1.5.", lambda r: r["total"] <= 1.5),
+        ("Any invoice between 17 and 18.5?", lambda r: 17 <= r["total"] <= 18.5),
+    ],
+)
+def test_the_items_past_a_threshold_the_question_names_are_kept(question: str, chosen: Any) -> None:
+    invoices = [
+        {"id": 1000 + i, "customer": f"c{i % 50}", "total": round(1 + (i * 37 % 1900) / 100, 2)}
+        for i in range(800)
+    ]
+    plan = Headroom().simulate(tool_request(json.dumps(invoices), question))
+    kept = compressed_tool(plan)
+    wanted = [r["id"] for r in invoices if chosen(r)]
+    assert 10 < len(wanted) < 200
+    assert all(f'"id":{i}' in kept for i in wanted)
+    assert plan.tokens_after < plan.tokens_before / 2
+    unasked = compressed_tool(Headroom().simulate(tool_request(json.dumps(invoices))))
+    assert sum(f'"id":{i}' in unasked for i in wanted) < len(wanted) / 2

@@ -1,0 +1,102 @@
+"""Items a question asks for by a numeric threshold: "invoices with a total over 20", "repos
+with more than 1,000 stars", "tracks under 200000 milliseconds", "between 10 and 20".
+
+No term names them (20 is not in a total of 23.86), and a ranking keeps only the first few.
+A comparison word with a number selects the items past it in the numeric columns the
+question names (``rankings``' way of naming: "stars" names ``stargazers_count``), or, when
+it names none, in each column where few items are past it (an id column, where most are,
+is left alone).
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+
+from ..questions import MAX_QUESTION_WORDS
+from .rankings import column_named, question_stems
+
+_ABOVE = r"over|above|more\s+than|greater\s+than|larger\s+than|higher\s+than|bigger\s+than"
+_ABOVE += r"|longer\s+than|exceeding|>"
+_AT_LEAST = r"at\s+least|no\s+less\s+than|>="
+_BELOW = r"under|below|less\s+than|fewer\s+than|smaller\s+than|lower\s+than|shorter\s+than|<"
+_AT_MOST = r"at\s+most|no\s+more\s+than|<="
+
+
+def _number_pattern(tag: str) -> str:
+    """A number as a user writes it ("$1,000", "2.5", "10k", "3 million"), groups tagged."""
+    return (
+        rf"[$€£]?\s*(?P<n{tag}>\d[\d,]*(?:\.\d+)?)"
+        rf"\s*(?P<s{tag}>k|m|bn|b|thousand|million|billion)?(?!\w|\.\d)"
+    )
+
+
+_COMPARISON = re.compile(
+    rf"(?<!\w)(?:between\s+{_number_pattern('1')}\s+and\s+{_number_pattern('2')}"
+    rf"|(?P<op>{_AT_LEAST}|{_AT_MOST}|{_ABOVE}|{_BELOW})\s*{_number_pattern('0')})",
+    re.IGNORECASE,
+)
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9}
+_SCALE["billion"] = 1e9
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "above": operator.gt,
+    "at least": operator.ge,
+    "below": operator.lt,
+    "at most": operator.le,
+}
+
+Comparison = tuple[str, float]  # ("above", 20.0)
+
+
+@functools.lru_cache(maxsize=2048)
+def comparisons(question: str) -> tuple[Comparison, ...]:
+    """The thresholds ``question`` compares with: ("above", 20.0) for "over $20",
+    ("at least", 1000.0) for "at least 1k", both ends for "between 10 and 20"."""
+    if len(question.split()) > MAX_QUESTION_WORDS or not any(c.isdigit() for c in question):
+        return ()
+    found: list[Comparison] = []
+    for match in _COMPARISON.finditer(question):
+        if match["op"] is None:  # between two numbers
+            low, high = sorted((_number(match, "1"), _number(match, "2")))
+            found += [("at least", low), ("at most", high)]
+        else:
+            found.append((_kind(match["op"]), _number(match, "0")))
+    return tuple(found)
+
+
+def _number(match: re.Match[str], tag: str) -> float:
+    value = float(match["n" + tag].replace(",", ""))
+    return value * _SCALE.get((match["s" + tag] or "").lower(), 1.0)
+
+
+def _kind(op: str) -> str:
+    words = " ".join(op.lower().split())
+    if re.fullmatch(_AT_LEAST, words):
+        return "at least"
+    if re.fullmatch(_AT_MOST, words):
+        return "at most"
+    return "above" if re.fullmatch(_ABOVE, words) else "below"
+
+
+def threshold_indices(
+    numeric: Mapping[str, Sequence[float | None]], question: str, most: int
+) -> set[int]:
+    """Indices of the items past every threshold of ``question`` in a numeric column it
+    names, or, naming none, in each column where at most ``most`` items are (and some)."""
+    asked = comparisons(question)
+    if not asked or not numeric:
+        return set()
+    stems = question_stems(question)
+    named = [column for key, column in numeric.items() if column_named(stems, key)]
+    found: set[int] = set()
+    for column in named or numeric.values():
+        holders = {
+            i
+            for i, value in enumerate(column)
+            if value is not None and all(_OPS[op](value, limit) for op, limit in asked)
+        }
+        if holders and (len(holders) <= most):
+            found |= holders
+    return found
