@@ -7,7 +7,8 @@ its 3 or 5 largest or smallest items in place of the question the tool answered 
 ``--follow-up``, after the output, as a later question that recall answers), and checks that
 each of them is in what would be sent, by a value of its own that no other item holds. With
 ``--dates`` it asks for the latest or the oldest by a date field instead; with
-``--threshold``, for every item past a value of the field ("Which ones have total over 18?").
+``--threshold``, for every item past a value of the field ("Which ones have total over 18?",
+with ``--dates`` "... created at after March 9, 2021?").
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rich.console import Console
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.date_probe import MONTHS  # noqa: E402
 from bench.filter_probe import identity  # noqa: E402
 from bench.probe_support import ask, results_table, workload_lists  # noqa: E402
 from headroom import Headroom  # noqa: E402
@@ -77,6 +79,24 @@ def threshold_question(
     return f"Which ones have {field.replace('_', ' ')} {word} {shown}?", wanted
 
 
+def date_threshold_question(
+    items: list[dict[str, Any]], field: str, rng: random.Random
+) -> tuple[str, list[int]] | None:
+    """A question for the items dated after (or before) a day that 5 to 20% of them are
+    ("Which ones have created at after March 9, 2021?"), and their indices."""
+    days = sorted(item[field][:10] for item in items)
+    share, after = rng.choice((0.05, 0.1, 0.2)), rng.random() < 0.6
+    limit = days[int(len(days) * (1 - share))] if after else days[int(len(days) * share)]
+    wanted = [i for i, x in enumerate(items) if (x[field][:10] > limit) == after]
+    wanted = [i for i in wanted if items[i][field][:10] != limit]
+    if not wanted or len(wanted) > len(items) // 4:
+        return None
+    year, month, day = limit.split("-")
+    written = rng.choice((limit, f"{MONTHS[int(month) - 1]} {int(day)}, {year}"))
+    word = "after" if after else "before"
+    return f"Which ones have {field.replace('_', ' ')} {word} {written}?", wanted
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
@@ -97,8 +117,9 @@ def main() -> None:
         fields = ranked_fields(items, args.dates)
         rng.shuffle(fields)
         for field in fields[: args.per_list]:
-            if args.threshold and not args.dates:
-                asked_items = threshold_question(items, field, rng)
+            if args.threshold:
+                ask_for = date_threshold_question if args.dates else threshold_question
+                asked_items = ask_for(items, field, rng)
                 if asked_items is None:
                     continue
                 question, wanted = asked_items

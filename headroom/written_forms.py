@@ -122,3 +122,19 @@ def written_date(text: str, start: int, end: int) -> tuple[int, date] | None:
         if term is not None and len(term) == 10 and term[0] != "-":
             return match.start(), date.fromisoformat(term)
     return None
+
+
+_ISO_PREFIX = re.compile(r"(?:19|20)\d\d(?:-[01]\d(?:-[0-3]\d)?)?(?![\d/])")
+
+
+def date_at(text: str, at: int) -> str | None:
+    """The date written at ``text[at:]``, as the ISO prefix data sorts by: ``2021-03-09``,
+    ``2021-03`` ("March 2021") or ``2021``; None when none starts there or it has no year."""
+    iso = _ISO_PREFIX.match(text, at)
+    if iso is not None:
+        return iso.group()
+    written = _WRITTEN_DATE.match(text, at)
+    if written is None:
+        return None
+    term = _iso_date(written)
+    return term if term is not None and term[:1] != "-" else None

@@ -28,7 +28,7 @@ from .rankings import ranked_indices, ranking
 from .rare_values import extreme_indices, outlier_indices, rare_category_indices
 from .signals import item_signal_tiers
 from .text_compress import shorten_lines
-from .thresholds import threshold_indices
+from .thresholds import date_threshold_indices, threshold_indices
 
 TRUNCATED_KEY = "__headroom_truncated"
 _NOT_JSON = object()
@@ -262,6 +262,7 @@ class Shrinker:
         quarter = max(3, len(items) // 4)
         keep |= asked_flag_items(items, self.question, quarter)
         keep |= threshold_indices(columns, self.question, quarter)
+        keep |= date_threshold_indices(items, self.question, quarter)
         room = max(5, len(items) // 10)
         # The most specific signal (the one that marks the fewest items) goes first.
         for tier in sorted(tiers, key=len):

@@ -1,5 +1,6 @@
-"""Items a question asks for by a numeric threshold: "invoices with a total over 20", "repos
-with more than 1,000 stars", "tracks under 200000 milliseconds", "between 10 and 20".
+"""Items a question asks for by a threshold: "invoices with a total over 20", "repos with
+more than 1,000 stars", "between 10 and 20", or a date: "runs after 2021-03-01", "created
+since March 2021", "before 2013".
 
 No term names them (20 is not in a total of 23.86), and a ranking keeps only the first few.
 A comparison word with a number selects the items past it in the numeric columns the
@@ -16,7 +17,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 
 from ..questions import MAX_QUESTION_WORDS
-from .rankings import column_named, question_stems
+from ..written_forms import date_at
+from .rankings import column_named, date_columns, question_stems
 
 _ABOVE = r"over|above|more\s+than|greater\s+than|larger\s+than|higher\s+than|bigger\s+than"
 _ABOVE += r"|longer\s+than|exceeding|>"
@@ -98,5 +100,60 @@ def threshold_indices(
             if value is not None and all(_OPS[op](value, limit) for op, limit in asked)
         }
         if holders and (len(holders) <= most):
+            found |= holders
+    return found
+
+
+_DATE_OP = re.compile(
+    r"\b(after|since|later\s+than|before|until|till|earlier\s+than|prior\s+to)\s+(?:the\s+)?",
+    re.IGNORECASE,
+)
+_DATE_KINDS = {"after": "above", "since": "at least", "later than": "above", "before": "below"}
+_DATE_KINDS |= {"until": "at most", "till": "at most", "earlier than": "below"}
+_DATE_KINDS["prior to"] = "below"
+_TEXT_OPS: dict[str, Callable[[str, str], bool]] = {
+    "above": operator.gt,
+    "at least": operator.ge,
+    "below": operator.lt,
+    "at most": operator.le,
+}
+
+DateComparison = tuple[str, str]  # ("above", "2021-03-01")
+
+
+@functools.lru_cache(maxsize=2048)
+def date_comparisons(question: str) -> tuple[DateComparison, ...]:
+    """The dates ``question`` compares with, as ISO prefixes: ("above", "2021-03-01") for
+    "after March 1, 2021", ("at least", "2021-03") for "since March 2021"."""
+    if len(question.split()) > MAX_QUESTION_WORDS or not any(c.isdigit() for c in question):
+        return ()
+    found: list[DateComparison] = []
+    for match in _DATE_OP.finditer(question):
+        day = date_at(question, match.end())
+        if day is not None:
+            found.append((_DATE_KINDS[" ".join(match.group(1).lower().split())], day))
+    return tuple(found)
+
+
+def date_threshold_indices(items: Sequence[object], question: str, most: int) -> set[int]:
+    """Indices of the items whose date (in a date column the question names, or, naming
+    none, in each date column where at most ``most`` items are) is past every date the
+    question compares with ("after 2021-03-01": compared day by day, as ISO text sorts)."""
+    asked = date_comparisons(question)
+    if not asked:
+        return set()
+    columns = date_columns(items)
+    stems = question_stems(question)
+    named = [column for key, column in columns.items() if column_named(stems, key)]
+    found: set[int] = set()
+    for column in named or columns.values():
+        holders = {
+            i
+            for i, value in enumerate(column)
+            if value is not None
+            and value[:4].isdigit()
+            and all(_TEXT_OPS[op](value[: len(limit)], limit) for op, limit in asked)
+        }
+        if holders and len(holders) <= most:
             found |= holders
     return found

@@ -16,7 +16,7 @@ from headroom.relative_days import reference_day, relative_day_terms
 from headroom.transforms.flags import asked_flag
 from headroom.transforms.named_values import question_spans
 from headroom.transforms.rankings import ranking
-from headroom.transforms.thresholds import comparisons
+from headroom.transforms.thresholds import comparisons, date_comparisons
 from headroom.written_forms import data_form_terms
 
 
@@ -200,6 +200,7 @@ def test_any_question_text_is_read_without_raising(question: str) -> None:
     reference_day(question)
     asked_flag(question, "unMember")
     comparisons(question)
+    date_comparisons(question)
 
 
 def test_a_question_with_odd_digits_still_compresses() -> None:

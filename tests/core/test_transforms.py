@@ -19,7 +19,7 @@ from headroom.transforms.flags import asked_flag
 from headroom.transforms.json_compress import TRUNCATED_KEY
 from headroom.transforms.rankings import ranking
 from headroom.transforms.rolling_window import MARKER_PREFIX, marker_message
-from headroom.transforms.thresholds import comparisons
+from headroom.transforms.thresholds import comparisons, date_comparisons
 from headroom.written_forms import data_form_terms
 
 
@@ -1289,3 +1289,40 @@ def test_the_items_past_a_threshold_the_question_names_are_kept(question: str, c
     assert plan.tokens_after < plan.tokens_before / 2
     unasked = compressed_tool(Headroom().simulate(tool_request(json.dumps(invoices))))
     assert sum(f'"id":{i}' in unasked for i in wanted) < len(wanted) / 2
+
+
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [
+        ("Runs after 2021-03-01?", (("above", "2021-03-01"),)),
+        ("Created since March 2021", (("at least", "2021-03"),)),
+        ("Anything before 2013?", (("below", "2013"),)),
+        (
+            "After the 9th of March 2021, until April 2021",
+            (("above", "2021-03-09"), ("at most", "2021-04")),
+        ),
+        ("Since Monday", ()),  # a day relative to today: ``relative_day_terms``
+        ("After 5 minutes", ()),
+    ],
+)
+def test_the_dates_a_question_compares_with(
+    question: str, found: tuple[tuple[str, str], ...]
+) -> None:
+    assert date_comparisons(question) == found
+
+
+@pytest.mark.parametrize(
+    ("question", "chosen"),
+    [
+        ("Which events happened after October 20, 2022?", lambda at: at[:10] > "2022-10-20"),
+        ("List the events before 2020-01-15.", lambda at: at[:10] < "2020-01-15"),
+    ],
+)
+def test_the_items_past_a_date_the_question_gives_are_kept(question: str, chosen: Any) -> None:
+    events = _dated_events()
+    plan = Headroom().simulate(tool_request(json.dumps(events), question))
+    kept = compressed_tool(plan)
+    wanted = [e["id"] for e in events if chosen(e["at"])]
+    assert 10 < len(wanted) < 200
+    assert all(f'"id":{i},' in kept for i in wanted)
+    assert plan.tokens_after < plan.tokens_before / 2
