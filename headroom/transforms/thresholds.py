@@ -28,11 +28,46 @@ _AT_MOST = r"at\s+most|no\s+more\s+than|<="
 
 
 def _number_pattern(tag: str) -> str:
-    """A number as a user writes it ("$1,000", "2.5", "10k", "3 million"), groups tagged."""
+    """A number as a user writes it ("$1,000", "2.5", "10k", "3 million", "5 minutes",
+    "10 MB"), groups tagged."""
     return (
         rf"[$€£]?\s*(?P<n{tag}>\d[\d,]*(?:\.\d+)?)"
-        rf"\s*(?P<s{tag}>k|m|bn|b|thousand|million|billion)?(?!\w|\.\d)"
+        rf"\s*(?P<s{tag}>(?:k|m|bn|b|thousand|million|billion)(?![a-z]))?"
+        rf"\s*(?P<u{tag}>{_UNIT_WORDS})?(?!\w|\.\d)"
     )
+
+
+# Units, by kind, in the kind's base (seconds, bytes); a column holds some other one as
+# often as not (``Milliseconds``, ``size`` in bytes), so each is read several ways.
+_UNITS: dict[str, tuple[str, float]] = {
+    "ms": ("time", 1e-3),
+    "millisecond": ("time", 1e-3),
+    "s": ("time", 1.0),
+    "sec": ("time", 1.0),
+    "second": ("time", 1.0),
+    "min": ("time", 60.0),
+    "minute": ("time", 60.0),
+    "h": ("time", 3600.0),
+    "hr": ("time", 3600.0),
+    "hour": ("time", 3600.0),
+    "day": ("time", 86400.0),
+    "byte": ("size", 1.0),
+    "kb": ("size", 1e3),
+    "kilobyte": ("size", 1e3),
+    "kib": ("size", 1024.0),
+    "mb": ("size", 1e6),
+    "megabyte": ("size", 1e6),
+    "mib": ("size", 1024.0**2),
+    "gb": ("size", 1e9),
+    "gigabyte": ("size", 1e9),
+    "gib": ("size", 1024.0**3),
+}
+_UNIT_WORDS = "|".join(
+    sorted((f"{u}s?" if len(u) > 3 else u for u in _UNITS), key=len, reverse=True)
+)
+# How a column may hold a quantity of each kind: seconds, milliseconds, as written; bytes
+# (decimal and binary units), as written.
+_READINGS = {"time": (1.0, 1e3), "size": (1.0,)}
 
 
 _COMPARISON = re.compile(
@@ -49,28 +84,38 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "at most": operator.le,
 }
 
-Comparison = tuple[str, float]  # ("above", 20.0)
+# ("above", (20.0,)) for "over 20"; a quantity with a unit has several readings:
+# ("above", (300.0, 300000.0, 5.0)) for "longer than 5 minutes" (seconds, ms, as written).
+Comparison = tuple[str, tuple[float, ...]]
 
 
 @functools.lru_cache(maxsize=2048)
 def comparisons(question: str) -> tuple[Comparison, ...]:
-    """The thresholds ``question`` compares with: ("above", 20.0) for "over $20",
-    ("at least", 1000.0) for "at least 1k", both ends for "between 10 and 20"."""
+    """The thresholds ``question`` compares with: ("above", (20.0,)) for "over $20",
+    ("at least", (1000.0,)) for "at least 1k", both ends for "between 10 and 20", each
+    reading of a quantity with a unit ("5 minutes", "10 MB")."""
     if len(question.split()) > MAX_QUESTION_WORDS or not any(c.isdigit() for c in question):
         return ()
     found: list[Comparison] = []
     for match in _COMPARISON.finditer(question):
-        if match["op"] is None:  # between two numbers
-            low, high = sorted((_number(match, "1"), _number(match, "2")))
-            found += [("at least", low), ("at most", high)]
+        if match["op"] is None:  # between two numbers (the unit of either, for both)
+            unit = match["u1"] or match["u2"]
+            ends = sorted((_readings(match, "1", unit), _readings(match, "2", unit)))
+            found += [("at least", ends[0]), ("at most", ends[1])]
         else:
-            found.append((_kind(match["op"]), _number(match, "0")))
+            found.append((_kind(match["op"]), _readings(match, "0", match["u0"])))
     return tuple(found)
 
 
-def _number(match: re.Match[str], tag: str) -> float:
+def _readings(match: re.Match[str], tag: str, unit: str | None) -> tuple[float, ...]:
     value = float(match["n" + tag].replace(",", ""))
-    return value * _SCALE.get((match["s" + tag] or "").lower(), 1.0)
+    value *= _SCALE.get((match["s" + tag] or "").lower(), 1.0)
+    if unit is None:
+        return (value,)
+    name = unit.lower()
+    kind, base = _UNITS.get(name) or _UNITS[name[:-1]]  # "minutes": "minute"
+    in_base = value * base
+    return (*(in_base * r for r in _READINGS[kind]), value)
 
 
 def _kind(op: str) -> str:
@@ -92,15 +137,18 @@ def threshold_indices(
         return set()
     stems = question_stems(question)
     named = [column for key, column in numeric.items() if column_named(stems, key)]
+    readings = max(len(values) for _, values in asked)
     found: set[int] = set()
     for column in named or numeric.values():
-        holders = {
-            i
-            for i, value in enumerate(column)
-            if value is not None and all(_OPS[op](value, limit) for op, limit in asked)
-        }
-        if holders and (len(holders) <= most):
-            found |= holders
+        for k in range(readings):  # "5 minutes" as seconds, then as ms, then as written
+            limits = [(_OPS[op], values[min(k, len(values) - 1)]) for op, values in asked]
+            holders = {
+                i
+                for i, value in enumerate(column)
+                if value is not None and all(past(value, limit) for past, limit in limits)
+            }
+            if holders and len(holders) <= most:
+                found |= holders
     return found
 
 

@@ -1252,18 +1252,22 @@ def test_a_yes_no_field_most_items_hold_singles_none_out() -> None:
 @pytest.mark.parametrize(
     ("question", "found"),
     [
-        ("Invoices with a total over $20?", (("above", 20.0),)),
-        ("Repos with at least 1,000 stars", (("at least", 1000.0),)),
-        ("Cities of fewer than 3 million people", (("below", 3e6),)),
-        ("Tracks between 10 and 20.5 MB", (("at least", 10.0), ("at most", 20.5))),
-        ("Anything above 11,746,141.", (("above", 11746141.0),)),
+        ("Invoices with a total over $20?", (("above", (20.0,)),)),
+        ("Repos with at least 1,000 stars", (("at least", (1000.0,)),)),
+        ("Cities of fewer than 3 million people", (("below", (3e6,)),)),
+        ("Tracks between 10 and 20.5", (("at least", (10.0,)), ("at most", (20.5,)))),
+        ("Anything above 11,746,141.", (("above", (11746141.0,)),)),
+        ("Tracks longer than 5 minutes", (("above", (300.0, 300000.0, 5.0)),)),
+        ("Calls of at least 500ms", (("at least", (0.5, 500.0, 500.0)),)),
+        ("Files bigger than 10 MB", (("above", (1e7, 10.0)),)),
+        ("Over 10m users", (("above", (1e7,)),)),
         ("The top 5 by size", ()),
         ("More than one of them", ()),
         ("Version 2.0 over there", ()),
     ],
 )
 def test_the_thresholds_a_question_compares_with(
-    question: str, found: tuple[tuple[str, float], ...]
+    question: str, found: tuple[tuple[str, tuple[float, ...]], ...]
 ) -> None:
     assert comparisons(question) == found
 
@@ -1326,3 +1330,19 @@ def test_the_items_past_a_date_the_question_gives_are_kept(question: str, chosen
     assert 10 < len(wanted) < 200
     assert all(f'"id":{i},' in kept for i in wanted)
     assert plan.tokens_after < plan.tokens_before / 2
+
+
+def test_the_items_past_a_threshold_with_a_unit_are_kept() -> None:
+    """ "Longer than 5 minutes" of a ``Milliseconds`` column: read as seconds every track
+    passes (kept as none), as milliseconds a few do."""
+    tracks = [
+        {"TrackId": i, "Name": f"Track {i}", "Milliseconds": 150_000 + (i * 7919) % 140_000}
+        for i in range(900)
+    ]
+    for i in range(0, 900, 40):
+        tracks[i]["Milliseconds"] = 310_000 + i
+    plan = Headroom().simulate(tool_request(json.dumps(tracks), "Which are longer than 5 minutes?"))
+    kept = compressed_tool(plan)
+    wanted = [t["TrackId"] for t in tracks if t["Milliseconds"] > 300_000]
+    assert all(f'"TrackId":{i},' in kept for i in wanted)
+    assert plan.tokens_after < plan.tokens_before / 3
