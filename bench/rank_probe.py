@@ -1,6 +1,7 @@
 """Ask for the first few of a ranking ("the 5 largest by total"), and check each is sent.
 
-    python bench/rank_probe.py [--seed N] [--per-list K] [--follow-up] [--dates] [--threshold]
+    python bench/rank_probe.py [--seed N] [--per-list K] [--follow-up] [--dates]
+                               [--threshold [--units]]
 
 Picks a numeric field of a long JSON list (one with more than ten distinct values), asks for
 its 3 or 5 largest or smallest items in place of the question the tool answered (or, with
@@ -8,7 +9,8 @@ its 3 or 5 largest or smallest items in place of the question the tool answered 
 each of them is in what would be sent, by a value of its own that no other item holds. With
 ``--dates`` it asks for the latest or the oldest by a date field instead; with
 ``--threshold``, for every item past a value of the field ("Which ones have total over 18?",
-with ``--dates`` "... created at after March 9, 2021?").
+with ``--dates`` "... created at after March 9, 2021?", with ``--units`` "Which ones are
+longer than 4.5 minutes?" of a milliseconds field, "bigger than 12.8 MB" of a bytes field).
 """
 
 from __future__ import annotations
@@ -97,6 +99,38 @@ def date_threshold_question(
     return f"Which ones have {field.replace('_', ' ')} {word} {written}?", wanted
 
 
+def unit_of(field: str) -> str | None:
+    """The unit a field holds, by its name: "ms" (``Milliseconds``) or "bytes"."""
+    name = field.lower()
+    if "millisecond" in name or name.endswith("_ms"):
+        return "ms"
+    return "bytes" if name in ("bytes", "size") or name.endswith("_bytes") else None
+
+
+def unit_threshold_question(
+    items: list[dict[str, Any]], field: str, rng: random.Random
+) -> tuple[str, list[int]] | None:
+    """``threshold_question`` in minutes or megabytes, for a field in ms or bytes."""
+    values = sorted(item[field] for item in items)
+    share, above = rng.choice((0.05, 0.1, 0.2)), rng.random() < 0.6
+    raw = values[int(len(values) * (1 - share))] if above else values[int(len(values) * share)]
+    per, words = (
+        (60_000, ("longer", "shorter", "minutes"))
+        if unit_of(field) == "ms"
+        else (
+            1e6,
+            ("bigger", "smaller", "MB"),
+        )
+    )
+    shown = round(raw / per, 1)
+    limit = shown * per
+    wanted = [i for i, x in enumerate(items) if (x[field] > limit if above else x[field] < limit)]
+    if not wanted or len(wanted) > len(items) // 4:
+        return None
+    word = words[0] if above else words[1]
+    return f"Which ones are {word} than {shown} {words[2]}?", wanted
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
@@ -106,6 +140,7 @@ def main() -> None:
     parser.add_argument(
         "--threshold", action="store_true", help='"the ones with total over 20" (a few of them)'
     )
+    parser.add_argument("--units", action="store_true", help='"longer than 5 minutes", "MB"')
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
     table = results_table(
@@ -115,10 +150,13 @@ def main() -> None:
     for name, request, at, items in workload_lists():
         dumps = [json.dumps(x, ensure_ascii=False) for x in items]
         fields = ranked_fields(items, args.dates)
+        if args.units:
+            fields = [f for f in fields if unit_of(f)]
         rng.shuffle(fields)
         for field in fields[: args.per_list]:
             if args.threshold:
                 ask_for = date_threshold_question if args.dates else threshold_question
+                ask_for = unit_threshold_question if args.units else ask_for
                 asked_items = ask_for(items, field, rng)
                 if asked_items is None:
                     continue
