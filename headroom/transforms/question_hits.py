@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import chain, repeat
 from operator import add
 
@@ -63,11 +64,13 @@ def _term_pattern(terms: Sequence[str], ignore_case: bool) -> re.Pattern[str]:
     return re.compile(body, re.IGNORECASE if ignore_case else 0)
 
 
-def _canonical(match: str, terms: Sequence[str]) -> str:
+def _canonical(match: str, terms: Sequence[str], spelling_of: Mapping[str, str]) -> str:
+    """The term a match counts as: its lowercase form, ``#49`` for a bare 49 the question
+    wrote as ``#49``, the term a spelling stands for (``accent_spellings``)."""
     lowered = match.lower()
     if lowered.isdigit() and "#" + lowered in terms and lowered not in terms:
         return "#" + lowered
-    return lowered
+    return spelling_of.get(lowered, lowered)
 
 
 def question_hits(
@@ -86,9 +89,12 @@ def question_hits(
         return set()
     n = len(texts)
     scan = TextScan(texts)
-    terms = accent_spellings(terms, [scan])
+    spelling_of = accent_spellings(terms, [scan])
     present = [term for term in terms if _singles_out(scan, term, n)]
-    return _ranked_hits(_term_matches(scan, present), terms, n, max_keep, keep_ties)
+    present += _spellings_present(spelling_of, present, [scan], lambda t: _singles_out(scan, t, n))
+    terms = (*terms, *spelling_of)
+    matches = _term_matches(scan, present)
+    return _ranked_hits(matches, terms, n, max_keep, keep_ties, spelling_of)
 
 
 def item_question_hits(
@@ -106,17 +112,55 @@ def item_question_hits(
     n = len(items)
     index = PartIndex(items) if index is None else index
     scans = index.scans()
-    terms = accent_spellings(terms, [scan for scan, _ in scans])
+    spelling_of = accent_spellings(terms, [scan for scan, _ in scans])
     present = [term for term in terms if _singles_out_of_items(scans, index, term, n)]
+    present += _spellings_present(
+        spelling_of,
+        present,
+        [scan for scan, _ in scans],
+        lambda t: _singles_out_of_items(scans, index, t, n),
+    )
+    terms = (*terms, *spelling_of)
     matches: dict[int, list[str]] = {}
     for scan, first in scans:
         matches.update((first + i, found) for i, found in _term_matches(scan, present).items())
-    matches = _without_common(matches, index, terms, n)
-    return _ranked_hits(index.gather(matches), terms, n, max_keep, keep_ties)
+    matches = _without_common(matches, index, terms, n, spelling_of)
+    return _ranked_hits(index.gather(matches), terms, n, max_keep, keep_ties, spelling_of)
+
+
+def _spellings_present(
+    spelling_of: Mapping[str, str],
+    present: Sequence[str],
+    scans: Sequence[TextScan],
+    singles_out: Callable[[str], bool],
+) -> list[str]:
+    """The other spellings (``accent_spellings``) that single something out, of terms that
+    do too or that the texts never hold as a word of their own: ``álbum`` is not looked
+    for when ``album`` is a key of every item, ``läti`` is though every item holds
+    ``latitude``."""
+    if not spelling_of:
+        return []
+    found = []
+    for spelling, term in spelling_of.items():
+        usable = term in present or not any(
+            _whole_word(term).search(scan.lowered) for scan in scans
+        )
+        if usable and singles_out(spelling):
+            found.append(spelling)
+    return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _whole_word(term: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![^\W_]){re.escape(term)}(?![^\W_])")
 
 
 def _without_common(
-    by_part: dict[int, list[str]], index: PartIndex, terms: Sequence[str], n: int
+    by_part: dict[int, list[str]],
+    index: PartIndex,
+    terms: Sequence[str],
+    n: int,
+    spelling_of: Mapping[str, str],
 ) -> dict[int, list[str]]:
     """``by_part`` without the matches of terms that more than half of the ``n`` items hold
     (``www1`` in every line of www1's log): ``_ranked_hits`` would find them of no use, after
@@ -129,7 +173,7 @@ def _without_common(
         for match in set(found):
             term = canonical.get(match)
             if term is None:
-                term = canonical[match] = _canonical(match, terms)
+                term = canonical[match] = _canonical(match, terms, spelling_of)
             parts_of.setdefault(term, []).append(part)
     common = {
         term
@@ -161,17 +205,30 @@ def _term_matches(scan: TextScan, present: Sequence[str]) -> dict[int, list[str]
 
 
 def _ranked_hits(
-    matches: dict[int, list[str]], terms: Sequence[str], n: int, max_keep: int, keep_ties: bool
+    matches: dict[int, list[str]],
+    terms: Sequence[str],
+    n: int,
+    max_keep: int,
+    keep_ties: bool,
+    spelling_of: Mapping[str, str],
 ) -> set[int]:
     """The texts to keep out of ``n``, from each text's matches (``question_hits``)."""
     candidates = sorted(matches)
     # Thousands of items share a few match spellings and term sets (every log line's
     # "error"): each spelling is made canonical, and each set scored, once.
     spellings = set(chain.from_iterable(matches.values()))
-    canonical = {m: _canonical(m, terms) for m in spellings}
+    canonical = {m: _canonical(m, terms, _NO_SPELLINGS) for m in spellings}
     found = [frozenset(map(canonical.__getitem__, matches[i])) for i in candidates]
     df = Counter(chain.from_iterable(found))
-    useful = {t: math.log(n / c) for t, c in df.items() if c <= max(n // 2, 1)}
+    half = max(n // 2, 1)
+    # another spelling weighs as rare as it is, unless its term, counted with all of its
+    # spellings, is in more than half of the texts ("álbum" where "album" is a key)
+    common = _common_with_spellings(found, spelling_of, half) if spelling_of else set()
+    useful = {
+        t: math.log(n / c)
+        for t, c in df.items()
+        if c <= half and spelling_of.get(t, t) not in common
+    }
     if not useful:
         return set()
     pairs = list(zip(candidates, found, strict=True))
@@ -186,6 +243,17 @@ def _ranked_hits(
     keep.update(i for _, i in ranked[:cut])
     keep.update(_other_ways(ranked[cut:], ranked[:cut], dict(pairs), useful, max_keep // 2))
     return keep
+
+
+_NO_SPELLINGS: Mapping[str, str] = {}
+
+
+def _common_with_spellings(
+    found: Sequence[frozenset[str]], spelling_of: Mapping[str, str], half: int
+) -> set[str]:
+    """The terms held, under any of their spellings, by more than ``half`` of the texts."""
+    held = Counter(chain.from_iterable({spelling_of.get(t, t) for t in hits} for hits in found))
+    return {term for term, count in held.items() if count > half}
 
 
 def _other_ways(

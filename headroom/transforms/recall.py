@@ -260,7 +260,7 @@ def _may_mention(output: _Output, terms: tuple[str, ...]) -> bool:
     lowered = output.lowered
     if any(0 < _occurrences(lowered, needle) <= _MAX_OCCURRENCES for needle in _needles(terms)):
         return True
-    spellings = accent_spellings(terms, output.spelling_sources())[len(terms) :]
+    spellings = accent_spellings(terms, output.spelling_sources())
     return any(0 < _occurrences(lowered, needle) <= _MAX_OCCURRENCES for needle in spellings)
 
 

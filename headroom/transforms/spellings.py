@@ -70,17 +70,19 @@ class LoweredText(Protocol):
     def accented_words(self) -> AccentedWords: ...
 
 
-def accent_spellings(terms: Sequence[str], scans: Iterable[LoweredText]) -> tuple[str, ...]:
-    """``terms``, then the other spellings that name the same thing in the ``scans``' texts:
-    each accented term unaccented, and the accented words that a plain term (three letters
-    or more) begins, as the texts write them ("lati" is also ``läti``, though ``latin`` is
-    there as it is)."""
-    extra: dict[str, None] = {}
+def accent_spellings(terms: Sequence[str], scans: Iterable[LoweredText]) -> dict[str, str]:
+    """The other spellings of ``terms`` in the ``scans``' texts, each with the term it
+    spells (a match of it counts as that term: ``álbum`` does not single out what ``album``,
+    in every item, does not): each accented term unaccented, and the accented words that a
+    plain term (three letters or more) begins, as the texts write them ("lati" is also
+    ``läti``, though ``latin`` is there as it is)."""
+    known = set(terms)
+    extra: dict[str, str] = {}
     for term in terms:
         if not term.isascii():
             plain = unaccented(term)
-            if plain != term and plain.isascii():
-                extra[plain] = None
+            if plain != term and plain.isascii() and plain not in known:
+                extra.setdefault(plain, term)
     plain_terms = [t for t in terms if t.isascii() and len(t) >= 3 and t[:1].isalpha()]
     if plain_terms:
         for scan in scans:
@@ -88,7 +90,7 @@ def accent_spellings(terms: Sequence[str], scans: Iterable[LoweredText]) -> tupl
                 continue
             words = scan.accented_words
             for term in plain_terms:
-                extra.update(dict.fromkeys(words.beginning_with(term)))
-    known = set(terms)
-    added = [t for t in extra if t not in known]
-    return (*terms, *added) if added else tuple(terms)
+                for word in words.beginning_with(term):
+                    if word not in known:
+                        extra.setdefault(word, term)
+    return extra

@@ -82,6 +82,7 @@ _SIGNAL_WORDS = [
     "03-09",
     "5b0224e868cc",
     "Brasília",
+    "brasiliana",
     "Zurich",
     "észak-macedón",
     "replay",
@@ -221,20 +222,25 @@ def _reference_item_tiers(items: list[list[str]]) -> list[set[int]]:
     )
 
 
-def _reference_spellings(texts: list[str], terms: list[str]) -> list[str]:
-    """``terms``, each accented one unaccented, and every accented word (or hyphenated
-    compound) of ``texts`` whose unaccented form a plain term of three letters or more
-    begins."""
-    extra = {unaccented(t) for t in terms if not t.isascii() and unaccented(t).isascii()}
-    plain = [t for t in terms if t.isascii() and len(t) >= 3 and t[:1].isalpha()]
+def _reference_spellings(texts: list[str], terms: list[str]) -> dict[str, str]:
+    """Each accented term unaccented, and every accented word (or hyphenated compound) of
+    ``texts`` whose unaccented form a plain term of three letters or more begins, each with
+    the (first) term it spells."""
+    spelling_of: dict[str, str] = {}
+    for t in terms:
+        if not t.isascii() and unaccented(t).isascii() and unaccented(t) not in terms:
+            spelling_of.setdefault(unaccented(t), t)
+    words = set()
     for text in texts:
         for compound in re.findall(r"[\w-]+", text.lower()):
-            for word in {compound, *compound.split("-")}:
-                accented = any("\u00c0" <= c <= "\u024f" for c in word)
-                plain_form = unaccented(word)
-                if accented and plain_form != word and any(plain_form.startswith(t) for t in plain):
-                    extra.add(word)
-    return [*terms, *sorted(extra - {*terms})]
+            words.update({compound, *compound.split("-")})
+    for t in [t for t in terms if t.isascii() and len(t) >= 3 and t[:1].isalpha()]:
+        for word in words:
+            accented = any("\u00c0" <= c <= "\u024f" for c in word)
+            plain_form = unaccented(word)
+            if accented and plain_form != word and plain_form.startswith(t) and word not in terms:
+                spelling_of.setdefault(word, t)
+    return spelling_of
 
 
 def _reference_item_hits(
@@ -243,26 +249,47 @@ def _reference_item_hits(
     if not terms or not items:
         return set()
     n = len(items)
-    terms = _reference_spellings([part for parts in items for part in parts], terms)
-    present = []
-    for term in terms:
+    spelling_of = _reference_spellings([part for parts in items for part in parts], terms)
+
+    def holders(term: str) -> int:
         anchor = term[1:] if term.startswith("#") else term
-        holders = sum(1 for parts in items if any(anchor in part.lower() for part in parts))
-        if holders > 0 and (holders <= 0.9 * n or n < 4 or any(c.isdigit() for c in anchor)):
-            present.append(term)
+        return sum(1 for parts in items if any(anchor in part.lower() for part in parts))
+
+    def singles_out(term: str) -> bool:
+        held = holders(term)
+        return held > 0 and (held <= 0.9 * n or n < 4 or any(c.isdigit() for c in term))
+
+    present = [t for t in terms if singles_out(t)]
+
+    # another spelling counts when its term does, or when no text holds that term as a
+    # word of its own
+    def holds_word(term: str) -> bool:
+        word = re.compile(rf"(?<![^\W_]){re.escape(term)}(?![^\W_])")
+        return any(word.search(part.lower()) for parts in items for part in parts)
+
+    present += [
+        s for s, t in spelling_of.items() if (t in present or not holds_word(t)) and singles_out(s)
+    ]
+    terms = [*terms, *spelling_of]
     pattern = question_hits.term_pattern(present)
     if pattern is None:
         return set()
     needles = [t[1:] if t.startswith("#") else t for t in present]
     found = [
         {
-            question_hits._canonical(m, terms)
+            question_hits._canonical(m, terms, {})
             for part in parts
             if any(x in part.lower() for x in needles)
             for m in pattern.findall(part)
         }
         for parts in items
     ]
+    # a spelling whose term, with all its spellings, more than half of the items hold
+    # counts for nothing (nor does the term)
+    half = max(n // 2, 1)
+    merged = [{spelling_of.get(t, t) for t in hits} for hits in found]
+    common = {t for t in set().union(*merged) if sum(t in m for m in merged) > half}
+    found = [{t for t in hits if spelling_of.get(t, t) not in common} for hits in found]
     return _reference_rank(found, n, max_keep, keep_ties)
 
 

@@ -17,6 +17,7 @@ from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values
 from headroom.transforms.flags import asked_flag
 from headroom.transforms.json_compress import TRUNCATED_KEY
+from headroom.transforms.question_hits import item_question_hits
 from headroom.transforms.rankings import ranking
 from headroom.transforms.rolling_window import MARKER_PREFIX, marker_message
 from headroom.transforms.thresholds import comparisons, date_comparisons
@@ -1346,3 +1347,16 @@ def test_the_items_past_a_threshold_with_a_unit_are_kept() -> None:
     wanted = [t["TrackId"] for t in tracks if t["Milliseconds"] > 300_000]
     assert all(f'"TrackId":{i},' in kept for i in wanted)
     assert plan.tokens_after < plan.tokens_before / 3
+
+
+def test_an_accented_spelling_of_a_word_every_item_holds_singles_nothing_out() -> None:
+    """``album`` is a key of every track: its spelling ``álbum``, in three titles, singles
+    out nothing either (it did, and crowded out the items a question asked for); ``läti``
+    does, where ``lati`` is only ever the start of ``latitude``."""
+    tracks = [[f"Album {i % 30}", "Album", f"Track {i}"] for i in range(300)]
+    for i in (100, 200, 250):
+        tracks[i][2] = f"Álbum Branco {i}"
+    assert item_question_hits(tracks, ["album"]) == set()
+    places = [["latitude", f"{i}.5", f"Place {i}"] for i in range(300)]
+    places[123][2] = "Läti Vabariik"
+    assert item_question_hits(places, ["lati", "vabariik"]) == {123}
