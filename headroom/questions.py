@@ -114,6 +114,7 @@ _STOPWORDS = frozenset(
         "the",
         "their",
         "them",
+        "ones",
         "then",
         "there",
         "these",
@@ -385,15 +386,42 @@ def singular(word: str) -> str | None:
 
 def _word_terms(token: str) -> list[str]:
     """The terms a word of a question gives (``_expand``), each plural followed by its
-    singular."""
+    singular (but for the words that ask for something rather than name it: "entries")."""
     expanded = _expand(token)
     found: list[str] = []
     for term in expanded:
         found.append(term)
-        one = singular(term)
+        one = None if term.lower() in _GENERIC_PLURALS else singular(term)
         if one is not None:
             found.append(one)
     return found
+
+
+# Plurals that say what kind of answer is wanted ("list the entries", "which lines"), whose
+# singular would name a key or a word of many items rather than what is asked about.
+_GENERIC_PLURALS = frozenset(
+    (
+        "entries",
+        "items",
+        "results",
+        "details",
+        "records",
+        "rows",
+        "lines",
+        "values",
+        "fields",
+        "others",
+        "things",
+        "times",
+        "ways",
+        "parts",
+        "lists",
+        "questions",
+        "answers",
+        "objects",
+        "elements",
+    )
+)
 
 
 def _expand(token: str) -> list[str]:

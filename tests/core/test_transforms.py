@@ -1360,3 +1360,11 @@ def test_an_accented_spelling_of_a_word_every_item_holds_singles_nothing_out() -
     places = [["latitude", f"{i}.5", f"Place {i}"] for i in range(300)]
     places[123][2] = "Läti Vabariik"
     assert item_question_hits(places, ["lati", "vabariik"]) == {123}
+
+
+def test_words_that_ask_for_something_give_no_singular() -> None:
+    """ "Which ones", "the entries": their singulars (``one``, ``entry``) would rank items
+    that merely hold those words (a track named "One") above the ones asked for."""
+    terms = question_terms("Which ones are bugs? List the entries.")
+    assert "bug" in terms and "one" not in terms and "ones" not in terms
+    assert "entry" not in terms
