@@ -391,7 +391,8 @@ def _word_terms(token: str) -> list[str]:
     found: list[str] = []
     for term in expanded:
         found.append(term)
-        one = None if term.lower() in _GENERIC_PLURALS else singular(term)
+        lower = term.lower()
+        one = None if lower in _GENERIC_PLURALS or lower in _STOPWORDS else singular(term)
         if one is not None:
             found.append(one)
     return found
