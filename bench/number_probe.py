@@ -16,13 +16,17 @@ import random
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.filter_probe import identity  # noqa: E402
-from bench.probe_support import ask, results_table, scalars, workload_lists  # noqa: E402
+from bench.probe_support import (  # noqa: E402
+    ask,
+    print_losses,
+    results_table,
+    scalars,
+    workload_lists,
+)
 from headroom import Headroom  # noqa: E402
 
 QUESTIONS = (
@@ -58,10 +62,7 @@ def main() -> None:
                 asked += 1
                 if wanted not in ask(engine, request, at, question, args.follow_up):
                     table.add_row(name[:6], question)
-    console = Console()
-    if table.rows:
-        console.print(table)
-    console.print(f"questions asked: {asked}; items not sent: {len(table.rows)}")
+    print_losses(table, asked)
 
 
 if __name__ == "__main__":

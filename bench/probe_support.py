@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
 from headroom import Headroom
@@ -95,3 +96,11 @@ def results_table(title: str, *columns: str) -> Table:
     for column in columns:
         table.add_column(column)
     return table
+
+
+def print_losses(table: Table, asked: int) -> None:
+    """Print the table of what was not sent (if anything was not) and the count."""
+    console = Console()
+    if table.rows:
+        console.print(table)
+    console.print(f"questions asked: {asked}; items not sent: {len(table.rows)}")
