@@ -33,10 +33,13 @@ from headroom.models import resolve_model  # noqa: E402
 from headroom.tokens import clear_cache  # noqa: E402
 from headroom.transforms import (  # noqa: E402
     cache_alignment,
+    flags,
     named_values,
     neighbours,
     rankings,
     recall,
+    spellings,
+    thresholds,
     tool_output,
 )
 from tests.support.prefix_cache import PrefixCache  # noqa: E402
@@ -55,7 +58,12 @@ def cold_engine() -> Headroom:
     questions.clear_caches()
     named_values.question_spans.cache_clear()
     rankings.ranking.cache_clear()
+    rankings.question_stems.cache_clear()
     neighbours.neighbour_reach.cache_clear()
+    thresholds.comparisons.cache_clear()
+    thresholds.date_comparisons.cache_clear()
+    flags._question_words.cache_clear()
+    spellings.unaccented.cache_clear()
     cache_alignment._align_cached.cache_clear()
     tool_output._memo = tool_output._Memo()
     tool_output._candidates = tool_output._Memo()

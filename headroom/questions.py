@@ -14,7 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .conversation import user_text_before
-from .relative_days import relative_terms_at
+from .relative_days import (
+    names_a_relative_day,
+    reference_day,
+    relative_day_terms,
+    relative_terms_at,
+)
 from .written_forms import data_form_terms
 
 # Words of any script (``Viêt``, ``Österreich``), with inner path punctuation (``fields.py``).
@@ -210,9 +215,10 @@ def question_terms(text: str, limit: int = _TERM_LIMIT) -> tuple[str, ...]:
     """Distinctive terms of a user question, lowercased, in first-seen order.
 
     Words of three characters or more that are not stopwords, numbers of two digits or more
-    (``#49`` -> ``49``), and path-like tokens with their parts (``test/Issue.py``); dates
-    and times written in words, as data holds them (``data_form_terms``: "March 9" ->
-    ``-03-09``); then, while there is room, the question's phrases (``phrases``).
+    (``#49`` -> ``49``), path-like tokens with their parts (``test/Issue.py``) and each
+    plural's singular (``singular``); dates, times and numbers written as people write them,
+    as data holds them (``data_form_terms``: "March 9" -> ``-03-09``, "5,242,880" ->
+    ``5242880``); then, while there is room, the question's phrases (``phrases``).
     """
     return _with_phrases(_terms_of_parts((text,), limit), text, limit)
 
@@ -557,7 +563,8 @@ def _collect_values(value: Any, key: str | None, words: list[str], depth: int) -
 def clear_caches() -> None:
     """Forget every memoised term (for benchmarks that measure a cold engine)."""
     memoised = (question_terms, identifier_terms, compound_terms, argument_words, phrases)
-    for cached in (*memoised, _two_part_terms, _part_words, data_form_terms):
+    days = (names_a_relative_day, relative_day_terms, reference_day)
+    for cached in (*memoised, _two_part_terms, _part_words, data_form_terms, *days):
         cached.cache_clear()
 
 
