@@ -110,13 +110,13 @@ def ranked_indices(
     stems = frozenset(map(_stem, asked.words))
     keep: set[int] = set()
     if asked.high or asked.low:
-        named = {key: column for key, column in numeric.items() if _names(stems, key)}
+        named = {key: column for key, column in numeric.items() if column_named(stems, key)}
         if named or not (asked.count < 2 or named_only):
             for column in (named or numeric).values():
                 keep |= _ends(column, asked.count, asked.high, asked.low)
     if asked.newest or asked.oldest:
         dates = date_columns(items)
-        named_dates = {key: column for key, column in dates.items() if _names(stems, key)}
+        named_dates = {key: column for key, column in dates.items() if column_named(stems, key)}
         if named_dates or not named_only:
             for dated in (named_dates or dates).values():
                 keep |= _ends(dated, asked.count, asked.newest, asked.oldest)
@@ -158,11 +158,6 @@ def question_stems(question: str) -> frozenset[str]:
 
 
 def column_named(stems: frozenset[str], key: str) -> bool:
-    """Whether words with these ``stems`` name the column ``key`` (see ``_names``)."""
-    return _names(stems, key)
-
-
-def _names(stems: frozenset[str], key: str) -> bool:
     """Whether the question's word ``stems`` name column ``key``: the whole key (``id``,
     ``CustomerId``), or one of its words of three letters or more, in any form ("most
     commented" names ``comments``, "forks" ``forks_count``; ``count`` and ``number`` name

@@ -15,6 +15,7 @@ import functools
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ..questions import MAX_QUESTION_WORDS
 from ..written_forms import date_at
@@ -77,7 +78,7 @@ _COMPARISON = re.compile(
 )
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9}
 _SCALE["billion"] = 1e9
-_OPS: dict[str, Callable[[float, float], bool]] = {
+_OPS: dict[str, Callable[[Any, Any], bool]] = {  # numbers, or ISO dates as text
     "above": operator.gt,
     "at least": operator.ge,
     "below": operator.lt,
@@ -156,14 +157,15 @@ _DATE_OP = re.compile(
     r"\b(after|since|later\s+than|before|until|till|earlier\s+than|prior\s+to)\s+(?:the\s+)?",
     re.IGNORECASE,
 )
-_DATE_KINDS = {"after": "above", "since": "at least", "later than": "above", "before": "below"}
-_DATE_KINDS |= {"until": "at most", "till": "at most", "earlier than": "below"}
-_DATE_KINDS["prior to"] = "below"
-_TEXT_OPS: dict[str, Callable[[str, str], bool]] = {
-    "above": operator.gt,
-    "at least": operator.ge,
-    "below": operator.lt,
-    "at most": operator.le,
+_DATE_KINDS = {
+    "after": "above",
+    "later than": "above",
+    "since": "at least",
+    "before": "below",
+    "earlier than": "below",
+    "prior to": "below",
+    "until": "at most",
+    "till": "at most",
 }
 
 DateComparison = tuple[str, str]  # ("above", "2021-03-01")
@@ -200,7 +202,7 @@ def date_threshold_indices(items: Sequence[object], question: str, most: int) ->
             for i, value in enumerate(column)
             if value is not None
             and value[:4].isdigit()
-            and all(_TEXT_OPS[op](value[: len(limit)], limit) for op, limit in asked)
+            and all(_OPS[op](value[: len(limit)], limit) for op, limit in asked)
         }
         if holders and len(holders) <= most:
             found |= holders
