@@ -57,16 +57,21 @@ _WRITTEN_DATE = re.compile(r"(?<![\w.-])(?:" + "|".join(_FORMS) + r")(?![\w/])")
 # 12,345 or 5,242,880.50 (not 1,2 or a list "3,4,5")
 _GROUPED_NUMBER = re.compile(r"(?<![\w.,])[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)")
 _TWELVE_HOUR = re.compile(
-    r"(?<![\w:.])(?P<h>[01]?\d):(?P<mi>[0-5]\d)[^\S\n]*(?P<half>[ap])\.?m\b\.?", re.IGNORECASE
+    r"(?<![\w:.])(?P<h>[01]?\d):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?[^\S\n]*(?P<half>[ap])\.?m\b\.?",
+    re.IGNORECASE,
 )
+# 4:25 or 4:25:53 with no am/pm: data pads the hour (04:25:53), and a digit before a number
+# makes it another number, so the padded form is a term of its own.
+_SHORT_HOUR = re.compile(r"(?<![\w:.])(?P<h>\d):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?(?![\w:]|\.\d)")
 
 
 @functools.lru_cache(maxsize=2048)
 def data_form_terms(text: str) -> tuple[str, ...]:
-    """The data forms of the dates, 12-hour times and grouped numbers ``text`` writes in
-    words, in order: ``2021-03-09`` for a full date, ``-03-09`` for a day without a year (any
-    year's), ``2021-03`` for a month and year, ``18:19`` for "6:19 pm", ``12345`` for
-    "12,345". Impossible dates (February 30th) give nothing."""
+    """The data forms of the dates, times and grouped numbers ``text`` writes in words, in
+    order: ``2021-03-09`` for a full date, ``-03-09`` for a day without a year (any year's),
+    ``2021-03`` for a month and year, ``18:19`` for "6:19 pm" (``18:19:05`` with seconds),
+    ``04:25`` for "4:25", ``12345`` for "12,345". Impossible dates (February 30th) give
+    nothing."""
     found: dict[str, None] = {}
     if not any(c.isdigit() for c in text):
         return ()
@@ -78,13 +83,22 @@ def data_form_terms(text: str) -> tuple[str, ...]:
         hour = int(match["h"])
         if 1 <= hour <= 12:
             hour = hour % 12 + (12 if match["half"].lower() == "p" else 0)
-            found[f"{hour:02d}:{match['mi']}"] = None
+            found[_clock(hour, match)] = None
+    for match in _SHORT_HOUR.finditer(text):
+        if not _TWELVE_HOUR.match(text, match.start()):
+            found[_clock(int(match["h"]), match)] = None
     for match in _GROUPED_NUMBER.finditer(text):
         number = match.group().replace(",", "")
         found[number] = None
         if "." in number:  # 1,234.50 is 1234.5 in JSON
             found[number.rstrip("0").rstrip(".")] = None
     return tuple(found)
+
+
+def _clock(hour: int, match: re.Match[str]) -> str:
+    """``18:19`` or ``18:19:05``: the time as data writes it, the hour padded."""
+    seconds = f":{match['s']}" if match["s"] else ""
+    return f"{hour:02d}:{match['mi']}{seconds}"
 
 
 def _iso_date(match: re.Match[str]) -> str | None:

@@ -987,6 +987,9 @@ def test_a_later_ranking_naming_no_column_asks_about_the_latest_output() -> None
         ("All of March 2021, please.", ("2021-03",)),
         ("The run at 6:19 pm on 2021/03/09", ("2021-03-09", "18:19")),
         ("Midnight is 12:05 am.", ("00:05",)),
+        ("What happened at 6:19:05 pm?", ("18:19:05",)),
+        ("Logged at 4:25:53 or at 4:25?", ("04:25:53", "04:25")),  # data pads the hour
+        ("At 12:30, ratio 1:50000, version 3:14.5", ()),
         ("Nothing on February 30th.", ()),  # no such day
         ("You may 5 times retry.", ()),  # "may", the verb
         ("Release 2.3 of 4 tickets", ()),
@@ -1018,7 +1021,12 @@ def _dated_events() -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize(
     "question",
-    ["What happened on March 9, 2021?", "Anything on the 9th of March?", "And at 6:19 pm?"],
+    [
+        "What happened on March 9, 2021?",
+        "Anything on the 9th of March?",
+        "And at 6:19 pm?",
+        "And at 6:19:05 pm?",
+    ],
 )
 def test_an_item_asked_for_by_a_date_in_words_is_kept(question: str) -> None:
     plan = Headroom().simulate(tool_request(json.dumps(_dated_events()), question))
@@ -1026,6 +1034,15 @@ def test_an_item_asked_for_by_a_date_in_words_is_kept(question: str) -> None:
     assert plan.tokens_after < plan.tokens_before / 5
     unasked = Headroom().simulate(tool_request(json.dumps(_dated_events()), "What happened?"))
     assert "2021-03-09T18:19:05Z" not in compressed_tool(unasked)
+
+
+def test_an_item_asked_for_by_a_time_with_its_hour_unpadded_is_kept() -> None:
+    events = _dated_events()
+    events[401]["at"] = "2020-07-09T04:25:53Z"
+    plan = Headroom().simulate(tool_request(json.dumps(events), "What was logged at 4:25:53?"))
+    assert "2020-07-09T04:25:53Z" in compressed_tool(plan)
+    unasked = Headroom().simulate(tool_request(json.dumps(events), "What was logged?"))
+    assert "2020-07-09T04:25:53Z" not in compressed_tool(unasked)
 
 
 def test_an_item_a_follow_up_dates_in_words_is_recalled() -> None:
