@@ -24,7 +24,7 @@ from .named_values import asked_items, question_spans
 from .neighbours import neighbour_reach, neighbours
 from .part_index import PartIndex
 from .question_hits import item_question_hits
-from .rankings import ranked_indices, ranking
+from .rankings import asks_for_the_last, ranked_indices, ranking
 from .rare_values import extreme_indices, outlier_indices, rare_category_indices
 from .signals import item_signal_tiers
 from .text_compress import shorten_lines
@@ -277,6 +277,7 @@ class Shrinker:
             max_keep=min(25, max(5, len(items) // 20)),
             keep_ties=self.profile.keep_ties,
             index=index,
+            from_end=asks_for_the_last(self.question),
         )
         if self.question:
             focused |= asked_items(index, question_spans(self.question))

@@ -45,14 +45,14 @@ def question_spans(question: str) -> frozenset[str]:
     upper = spellings[2]
     starts = [w.start() for w in words]
     ends = [w.end() for w in words]
-    # Where a span may end after each word: the word's end, and after a closing "." or ")";
-    # word j's ends are stops[first_stop[j]:first_stop[j + 1]].
+    # Where a span may end after each word: the word's end, after each closing bracket or
+    # quote right after it, and after all of its punctuation ("(#332)." ends at 332, "332)"
+    # and "332)."); word j's ends are stops[first_stop[j]:first_stop[j + 1]].
     stops: list[int] = []
     first_stop: list[int] = []
     for end in ends:
         first_stop.append(len(stops))
-        closed = _punctuation_end(question, end)
-        stops.extend((end, closed) if closed != end else (end,))
+        stops.extend(_span_ends(question, end))
     first_stop.append(len(stops))
     spans: set[str] = set()
     for i, start in enumerate(starts):
@@ -92,9 +92,18 @@ def _singular_spans(
     return found
 
 
-def _punctuation_end(text: str, at: int) -> int:
+_CLOSING = frozenset(")]}\"'”’»")
+
+
+def _span_ends(text: str, at: int) -> list[int]:
+    """Where a span ending with the word that ends at ``at`` may end (``question_spans``)."""
     found = _END.match(text, at)
-    return at if found is None else found.end()
+    closed = at if found is None else found.end()
+    ends = [at]
+    ends += [i + 1 for i in range(at, closed - 1) if text[i] in _CLOSING]
+    if closed != at:
+        ends.append(closed)
+    return ends
 
 
 def _may_name(span: str) -> bool:

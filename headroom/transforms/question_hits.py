@@ -23,8 +23,9 @@ def _term_regex(term: str) -> str:
     # words match at a word start (replay matches ReplayData and replays), short hex ids
     # too (5b0224e8 matches 5b0224e868cc...).
     if term.startswith("#") and term[1:].isdigit():
-        # "#49": the number as a whole value, a path segment or a "#49" reference.
-        return rf"(?:(?<=[\s#/])|^){term[1:]}(?=[\s/?#]|$)"
+        # "#49": the number as a whole value, a path segment or a "#49" reference ("(#49)",
+        # "#49, #50"), not the start of 49.5, 49-b or 49th.
+        return rf"(?:(?<=[\s#/])|^){term[1:]}(?![\w-]|\.\d)"
     body = re.escape(term)
     if " " in term:  # a phrase (``phrases``): a whole value, a whole line, nothing less
         return rf"(?<![^\n]){body}(?![^\n])"
@@ -74,7 +75,11 @@ def _canonical(match: str, terms: Sequence[str], spelling_of: Mapping[str, str])
 
 
 def question_hits(
-    texts: Sequence[str], terms: Sequence[str], max_keep: int = 25, keep_ties: bool = True
+    texts: Sequence[str],
+    terms: Sequence[str],
+    max_keep: int = 25,
+    keep_ties: bool = True,
+    from_end: bool = False,
 ) -> set[int]:
     """Indices of ``texts`` that the question's terms single out.
 
@@ -82,8 +87,10 @@ def question_hits(
     countries) and are ignored. Every text holding a term that at most three texts hold is
     kept; the rest are ranked by the summed rarity (idf) of the terms they hold and the best
     ``max_keep`` are kept (with ``keep_ties``, every text tied with the last one kept when
-    that is at most twice as many, or one text in ten), ties otherwise broken by position:
-    deterministic.
+    that is at most twice as many, or one text in ten), ties otherwise broken by position
+    (the last first when ``from_end``: "when was the last ..."): deterministic. A tie cut
+    short keeps its other end in place of its last one kept, so the first and the last
+    occurrence of what the question names are both there.
     """
     if not terms or not texts:
         return set()
@@ -94,7 +101,7 @@ def question_hits(
     present += _spellings_present(spelling_of, present, [scan], lambda t: _singles_out(scan, t, n))
     terms = (*terms, *spelling_of)
     matches = _term_matches(scan, present)
-    return _ranked_hits(matches, terms, n, max_keep, keep_ties, spelling_of)
+    return _ranked_hits(matches, terms, n, max_keep, keep_ties, spelling_of, from_end)
 
 
 def item_question_hits(
@@ -103,6 +110,7 @@ def item_question_hits(
     max_keep: int = 25,
     keep_ties: bool = True,
     index: PartIndex | None = None,
+    from_end: bool = False,
 ) -> set[int]:
     """``question_hits`` for items made of text parts (a JSON array item's keys and values),
     each distinct part scanned once; a match lies inside one part. ``index``, when given, is
@@ -125,7 +133,8 @@ def item_question_hits(
     for scan, first in scans:
         matches.update((first + i, found) for i, found in _term_matches(scan, present).items())
     matches = _without_common(matches, index, terms, n, spelling_of)
-    return _ranked_hits(index.gather(matches), terms, n, max_keep, keep_ties, spelling_of)
+    hits = index.gather(matches)
+    return _ranked_hits(hits, terms, n, max_keep, keep_ties, spelling_of, from_end)
 
 
 def _spellings_present(
@@ -211,6 +220,7 @@ def _ranked_hits(
     max_keep: int,
     keep_ties: bool,
     spelling_of: Mapping[str, str],
+    from_end: bool = False,
 ) -> set[int]:
     """The texts to keep out of ``n``, from each text's matches (``question_hits``)."""
     candidates = sorted(matches)
@@ -238,10 +248,16 @@ def _ranked_hits(
     # fsum: the same score whatever order a set of terms is iterated in (hash seeds differ)
     score = {h: math.fsum(useful.get(t, 0.0) for t in h) for h in kinds}
     scored = [(score[hits], i) for i, hits in pairs]
-    ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
+    order = -1 if from_end else 1
+    ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], order * p[1]))
     cut = _with_ties(ranked, max_keep, n) if keep_ties else max_keep
-    keep.update(i for _, i in ranked[:cut])
-    keep.update(_other_ways(ranked[cut:], ranked[:cut], dict(pairs), useful, max_keep // 2))
+    kept = ranked[:cut]
+    if 1 < cut < len(ranked) and ranked[cut][0] == ranked[cut - 1][0]:
+        # a tie cut short keeps its other end in place of its last one kept: the last
+        # occurrence of what the question names (or the first, ``from_end``) is there too
+        kept[-1] = next(p for p in reversed(ranked) if p[0] == ranked[cut - 1][0])
+    keep.update(i for _, i in kept)
+    keep.update(_other_ways(ranked[cut:], kept, dict(pairs), useful, max_keep // 2))
     return keep
 
 

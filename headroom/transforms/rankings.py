@@ -96,6 +96,23 @@ def ranking(question: str) -> Ranking | None:
     return Ranking(high, low, newest, oldest, asked_count(question, MAX_RANK), present)
 
 
+# "the last time it failed", "the latest ERROR", "the most recent deploy"; not "last night",
+# "last Monday" or "in the last 3 days", which name days (``relative_days``).
+_LAST_OCCURRENCE = re.compile(
+    r"\b(?:latest|final|most\s+recent|lately|recently|last(?!\s+(?:(?:\d+|few|couple)\s+(?:of\s+)?)?"
+    r"(?:night|nights|evening|morning|week|weekend|weeks|month|months|year|years|day|days"
+    r"|hour|hours|minute|minutes|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b))\b",
+    re.IGNORECASE,
+)
+
+
+@functools.lru_cache(maxsize=2048)
+def asks_for_the_last(question: str) -> bool:
+    """Whether ``question`` asks for the last occurrence of what it names ("when was the last
+    'connection refused'?"): of many items that match alike, the last ones are kept."""
+    return len(question) <= 2_000 and _LAST_OCCURRENCE.search(question) is not None
+
+
 def ranked_indices(
     items: Sequence[Any],
     numeric: Mapping[str, Sequence[float | None]],

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from .line_signals import numeric_extreme_lines, rare_shape_lines
 from .neighbours import neighbour_reach, neighbours
 from .question_hits import question_hits
+from .rankings import asks_for_the_last
 from .signals import signal_tiers
 
 
@@ -42,7 +43,7 @@ def shorten_lines(
         for tier in signal_tiers(lines):
             keep.update(tier)
         most = min(40, max(5, len(lines) // 20))
-        hits = question_hits(lines, terms, most, keep_ties)
+        hits = question_hits(lines, terms, most, keep_ties, asks_for_the_last(question))
         reach = neighbour_reach(question) if hits and question else 0
         keep.update(neighbours(hits, reach, len(lines)) if reach else hits)
         keep.update(rare_shape_lines(lines))

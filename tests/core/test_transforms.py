@@ -17,8 +17,9 @@ from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values
 from headroom.transforms.flags import asked_flag
 from headroom.transforms.json_compress import TRUNCATED_KEY
-from headroom.transforms.question_hits import item_question_hits
-from headroom.transforms.rankings import ranking
+from headroom.transforms.named_values import question_spans
+from headroom.transforms.question_hits import item_question_hits, question_hits
+from headroom.transforms.rankings import asks_for_the_last, ranking
 from headroom.transforms.rolling_window import MARKER_PREFIX, marker_message
 from headroom.transforms.thresholds import comparisons, date_comparisons
 from headroom.written_forms import data_form_terms
@@ -175,6 +176,54 @@ def test_issue_reference_keeps_the_numbered_item() -> None:
     ]
     plan = Headroom().simulate(tool_request(json.dumps(issues), "What did issue #49 ask for?"))
     assert '"number":49' in compressed_tool(plan)
+
+
+def test_an_issue_reference_matches_inside_parentheses_and_lists_only() -> None:
+    lines = [f"merge {n}: Update docs (#{n})" for n in range(300, 360)]
+    lines += ["Fixes #332, #333.", "version 332.5", "branch 332-b", "run 3321", "#332nd"]
+    hits = question_hits(lines, ["#332"], max_keep=10)
+    assert {lines[i] for i in hits} == {"merge 332: Update docs (#332)", "Fixes #332, #333."}
+
+
+def test_a_question_for_the_last_occurrence_keeps_the_last_ones() -> None:
+    events = [{"id": i, "message": f"heartbeat {i}", "level": "INFO"} for i in range(2000)]
+    for i in range(5, 2000, 7):  # 285 alike: more than are kept, fewer than half
+        events[i]["message"] = "Send worker leaving thread"
+    held = [i for i in range(2000) if events[i]["message"] == "Send worker leaving thread"]
+
+    def kept(question: str) -> set[int]:
+        plan = Headroom().simulate(tool_request(json.dumps(events), question))
+        shown = compressed_tool(plan)
+        return {i for i in held if f'"id":{i},' in shown}
+
+    for question in (
+        'When was the last "Send worker leaving thread"?',
+        "Latest send worker leaving thread?",
+    ):
+        found = kept(question)
+        assert held[-1] in found and held[0] in found
+        assert len(found & set(held[-20:])) > len(found & set(held[:20]))
+    first = kept('When was the first "Send worker leaving thread"?')
+    assert held[0] in first and held[-1] in first  # a tie cut short keeps both ends
+    assert len(first & set(held[:20])) > len(first & set(held[-20:]))
+
+
+@pytest.mark.parametrize(
+    ("question", "last"),
+    [
+        ("When was the last 'connection refused'?", True),
+        ("Show me the latest deploy", True),
+        ("the most recent failure", True),
+        ("the last 5 errors", True),
+        ("What happened last night?", False),
+        ("anything last Monday?", False),
+        ("errors in the last 3 days", False),
+        ("the last couple of hours", False),
+        ("the first error", False),
+    ],
+)
+def test_questions_asking_for_the_last_occurrence(question: str, last: bool) -> None:
+    assert asks_for_the_last(question) is last
 
 
 def test_profiles_override_defaults() -> None:
@@ -783,6 +832,22 @@ def test_a_value_the_question_names_keeps_every_item_holding_it() -> None:
     )
     assert _kept_ids(plan) >= _PROTECTED
     assert plan.tokens_after < plan.tokens_before / 5
+
+
+def test_a_value_ending_in_a_closing_bracket_is_named_whole() -> None:
+    """ "the runs of Update docs (#332)." names the title ``Update docs (#332)``: a span may
+    end after the bracket, not only after the word or all the punctuation after it."""
+    runs = [
+        {"id": i, "title": f"Bump dependency {i}", "updated_at": "2024-01-01"} for i in range(60)
+    ]
+    asked = set(range(4, 60, 6))
+    for i in asked:
+        runs[i]["title"] = "Update docs (#332)"
+    assert "Update docs (#332)" in question_spans("Show me the runs of Update docs (#332).")
+    plan = Headroom().simulate(
+        tool_request(json.dumps(runs), "Show me the runs of Update docs (#332).")
+    )
+    assert '"__headroom_truncated"' in compressed_tool(plan) and asked <= _kept_ids(plan)
 
 
 _PROTECTED = set(range(5, 1200, 17))
