@@ -1,12 +1,13 @@
 """Ask for the first or the last item holding a value that many items hold, and check it is sent.
 
-    python bench/occurrence_probe.py [--seed N] [--verbose]
+    python bench/occurrence_probe.py [--seed N] [--follow-up] [--verbose]
 
 "When was the last 'Send worker leaving thread'?" names a value that 141 of 1000 events
 hold; the question's terms single out all of them alike, more than are kept, and the answer
 is the last one. This picks values of each long JSON list that between 6 items and half of
 the list hold (as whole words), and asks for the first or the last of them in a few
-writings. Prints, per writing, how many questions' item was not sent.
+writings, in place of the question the tool answered or, with ``--follow-up``, after the
+whole chat. Prints, per writing, how many questions' item was not sent.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--per-list", type=int, default=3)
+    parser.add_argument("--follow-up", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="list every question with a loss")
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
@@ -76,7 +78,7 @@ def main() -> None:
                 if item is None:
                     continue
                 question = template.format(value=value)
-                sent = ask(engine, request, at, question, follow_up=False)
+                sent = ask(engine, request, at, question, args.follow_up)
                 asked[kind] += 1
                 if item not in sent:
                     lost[kind] += 1

@@ -116,6 +116,8 @@ def asked_flag_items(items: Sequence[Any], question: str, most: int) -> set[int]
         if (wanted := asked_flag(question, key)) is not None
     }
     found: set[int] = set()
+    if not asked:  # most questions name no yes/no field: no need to read every item
+        return found
     for key, values in flag_columns(items, asked.keys()).items():
         holders = {i for i, value in enumerate(values) if value == int(asked[key])}
         if len(holders) <= most:

@@ -113,6 +113,17 @@ def asks_for_the_last(question: str) -> bool:
     return len(question) <= 2_000 and _LAST_OCCURRENCE.search(question) is not None
 
 
+_FIRST_OCCURRENCE = re.compile(r"\b(?:first|earliest)\b", re.IGNORECASE)
+
+
+def asked_end(question: str) -> str | None:
+    """ "last" or "first" when ``question`` asks for the last or the first occurrence of what
+    it names (``asks_for_the_last``; "when did it first fail?"), else None."""
+    if asks_for_the_last(question):
+        return "last"
+    return "first" if _FIRST_OCCURRENCE.search(question[:2_000]) else None
+
+
 def ranked_indices(
     items: Sequence[Any],
     numeric: Mapping[str, Sequence[float | None]],

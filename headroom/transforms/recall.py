@@ -39,8 +39,9 @@ from .json_compress import (
 from .json_references import SAME_AS_KEY, expand_references
 from .named_values import named_items, named_values, question_spans, spelt_values
 from .neighbours import neighbour_reach, neighbours
+from .part_index import PartIndex
 from .question_hits import item_question_hits, question_hits
-from .rankings import ranked_indices, ranking
+from .rankings import asked_end, ranked_indices, ranking
 from .spellings import AccentedWords, LoweredText, accent_spellings
 from .tool_output import is_text_part, looks_like_json, split_digest
 
@@ -314,6 +315,7 @@ def _json_parts(
     terms = asked.terms
     ranks = ranking(asked.question)
     reach = neighbour_reach(asked.question)
+    end = asked_end(asked.question)
     most = MAX_PARTS if ranks is None else max(MAX_PARTS, ranks.count)  # "the 10 largest"
     named: list[Any] = []
     for items in arrays:
@@ -331,6 +333,8 @@ def _json_parts(
             first = ranked_indices(items, columns, ranks, named_only=not any_column)
         if reach and (spelt or hits):  # "what came right after it?": of the item it spells out
             first |= neighbours(spelt or hits, reach, len(items))
+        if end is not None:  # "when was the last ...?": of many alike, the one at that end
+            first |= _end_items(index, own, spans, end == "last")
         named.extend(items[i] for i in sorted(first))
         named.extend(items[i] for i in sorted(hits - first))
     if not named:
@@ -348,6 +352,22 @@ def _json_parts(
         if len(parts) >= most:
             return parts
     return parts
+
+
+def _end_items(
+    index: PartIndex, terms: Sequence[str], spans: frozenset[str], last: bool
+) -> set[int]:
+    """The last (or first) of the items the question's terms match best, and of the items
+    holding each value it spells out: asked for "the last 'Send worker leaving thread'", one
+    of 141 alike."""
+    found = item_question_hits(
+        index.items, terms, max_keep=1, keep_ties=False, index=index, from_end=last
+    )
+    for value in spelt_values(index, spans):
+        holders = index.items_holding_texts({value})
+        if holders:
+            found.add(max(holders) if last else min(holders))
+    return found
 
 
 def _long_arrays(value: Any, depth: int = 0) -> list[list[Any]]:

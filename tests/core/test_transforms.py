@@ -209,6 +209,30 @@ def test_a_question_for_the_last_occurrence_keeps_the_last_ones() -> None:
 
 
 @pytest.mark.parametrize(
+    ("follow_up", "end"),
+    [
+        ('When was the last "Send worker leaving thread"?', -1),
+        ("And the most recent Send worker leaving thread?", -1),
+        ('When did "Send worker leaving thread" first show up?', 0),
+    ],
+)
+def test_a_follow_up_for_the_last_occurrence_recalls_it(follow_up: str, end: int) -> None:
+    events = [{"id": i, "message": f"heartbeat {i}", "level": "INFO"} for i in range(2000)]
+    for i in range(5, 2000, 7):
+        events[i]["message"] = "Send worker leaving thread"
+    held = [i for i in range(2000) if events[i]["message"] == "Send worker leaving thread"]
+    messages = tool_request(json.dumps(events), "List the events.", name="events")
+    shown = compressed_tool(Headroom().simulate(messages))
+    assert f'"id":{held[end]},' not in shown
+    messages += [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": follow_up},
+    ]
+    plan = Headroom().simulate(messages)
+    assert f'"id":{held[end]},' in _recalled(plan.messages)
+
+
+@pytest.mark.parametrize(
     ("question", "last"),
     [
         ("When was the last 'connection refused'?", True),
