@@ -72,27 +72,30 @@ def data_form_terms(text: str) -> tuple[str, ...]:
     ``2021-03`` for a month and year, ``18:19`` for "6:19 pm" (``18:19:05`` with seconds),
     ``04:25`` for "4:25", ``12345`` for "12,345". Impossible dates (February 30th) give
     nothing."""
-    found: dict[str, None] = {}
     if not any(c.isdigit() for c in text):
         return ()
+    # (where each form starts, its term): in the order the text writes them, so the terms of
+    # a text are those of its lines one after another (``questions._terms_of_parts``)
+    found: list[tuple[int, str]] = []
     for match in _WRITTEN_DATE.finditer(text):
         term = _iso_date(match)
         if term is not None:
-            found[term] = None
+            found.append((match.start(), term))
     for match in _TWELVE_HOUR.finditer(text):
         hour = int(match["h"])
         if 1 <= hour <= 12:
             hour = hour % 12 + (12 if match["half"].lower() == "p" else 0)
-            found[_clock(hour, match)] = None
+            found.append((match.start(), _clock(hour, match)))
     for match in _SHORT_HOUR.finditer(text):
         if not _TWELVE_HOUR.match(text, match.start()):
-            found[_clock(int(match["h"]), match)] = None
+            found.append((match.start(), _clock(int(match["h"]), match)))
     for match in _GROUPED_NUMBER.finditer(text):
         number = match.group().replace(",", "")
-        found[number] = None
+        found.append((match.start(), number))
         if "." in number:  # 1,234.50 is 1234.5 in JSON
-            found[number.rstrip("0").rstrip(".")] = None
-    return tuple(found)
+            found.append((match.start(), number.rstrip("0").rstrip(".")))
+    found.sort(key=lambda pair: pair[0])  # stable: a number's two forms stay in order
+    return tuple(dict.fromkeys(term for _, term in found))
 
 
 def _clock(hour: int, match: re.Match[str]) -> str:

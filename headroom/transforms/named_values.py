@@ -21,7 +21,7 @@ MAX_SPAN_WORDS = 16
 MAX_HOLDERS = 3
 # A value the question spells out whole is what it asks for ("the Protected AAC audio file
 # ones", "type Organization"): every item holding it is kept, up to a third of a short list
-# (at most ASKED_FEW items) or a tenth of a long one.
+# (at most ASKED_FEW items) or a quarter of a long one.
 ASKED_FEW = 25
 # Letters and digits of any script; Japanese and Chinese cut where the script changes.
 _WORD = re.compile(f"{KANA_HAN_RUNS}|[^\\W_{KANA_HAN}]+")
@@ -126,11 +126,12 @@ def named_items(index: PartIndex, spans: frozenset[str]) -> set[int]:
 
 def asked_items(index: PartIndex, spans: frozenset[str]) -> set[int]:
     """Indices of the items holding a value that one of ``spans`` spells out whole, for each
-    such value held by at most a third of the ``n`` items (at most ``ASKED_FEW``) or a tenth
-    of them: a question naming a rare value asks for all of its items, a common one ("the
+    such value held by at most a third of the ``n`` items (at most ``ASKED_FEW``) or a
+    quarter of them (as for yes/no fields and thresholds): a question naming a value asks
+    for all of its items ("which countries are in Africa?": 59 of 250), a common one ("the
     PhishBench runs" of PhishBench's runs) singles none out."""
     n = len(index.items)
-    return _holders(index, spans, max(MAX_HOLDERS, min(n // 3, ASKED_FEW), n // 10))
+    return _holders(index, spans, max(MAX_HOLDERS, min(n // 3, ASKED_FEW), n // 4))
 
 
 def _holders(index: PartIndex, spans: frozenset[str], most: int) -> set[int]:

@@ -187,7 +187,7 @@ def test_an_issue_reference_matches_inside_parentheses_and_lists_only() -> None:
 
 def test_a_question_for_the_last_occurrence_keeps_the_last_ones() -> None:
     events = [{"id": i, "message": f"heartbeat {i}", "level": "INFO"} for i in range(2000)]
-    for i in range(5, 2000, 7):  # 285 alike: more than are kept, fewer than half
+    for i in range(5, 2000, 3):  # 665 alike: more than a quarter, fewer than half
         events[i]["message"] = "Send worker leaving thread"
     held = [i for i in range(2000) if events[i]["message"] == "Send worker leaving thread"]
 
@@ -1074,7 +1074,7 @@ def test_a_later_ranking_naming_no_column_asks_about_the_latest_output() -> None
         ("Anything on the 9th of March?", ("-03-09",)),
         ("Which ones from 9 Mar. 2021 and Sept 30?", ("2021-03-09", "-09-30")),
         ("All of March 2021, please.", ("2021-03",)),
-        ("The run at 6:19 pm on 2021/03/09", ("2021-03-09", "18:19")),
+        ("The run at 6:19 pm on 2021/03/09", ("18:19", "2021-03-09")),  # in text order
         ("Midnight is 12:05 am.", ("00:05",)),
         ("What happened at 6:19:05 pm?", ("18:19:05",)),
         ("Logged at 4:25:53 or at 4:25?", ("04:25:53", "04:25")),  # data pads the hour
