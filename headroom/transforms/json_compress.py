@@ -20,6 +20,7 @@ from typing import Any
 
 from ..options import ToolProfile
 from .flags import asked_flag_items
+from .log_levels import add_level_words
 from .named_values import asked_items, question_spans
 from .neighbours import neighbour_reach, neighbours
 from .part_index import PartIndex
@@ -328,7 +329,9 @@ def _list_entry(items: list[Any]) -> _ListParts:
         hit = _parts_memo.get(id(items))
     if hit is not None and hit[0] is items:
         return hit[1]
-    entry = _ListParts([item_parts(item) for item in items])
+    parts = [item_parts(item) for item in items]
+    add_level_words(items, parts)  # "level": "E" says "error" in no word
+    entry = _ListParts(parts)
     with _signals_lock:
         _parts_memo[id(items)] = (items, entry)
         while len(_parts_memo) > _PARTS_MEMO_ENTRIES:

@@ -17,6 +17,7 @@ from headroom.transforms.cache_alignment import aligned_content
 from headroom.transforms.dynamic_values import find_dynamic_values
 from headroom.transforms.flags import asked_flag
 from headroom.transforms.json_compress import TRUNCATED_KEY
+from headroom.transforms.log_levels import level_key
 from headroom.transforms.named_values import question_spans
 from headroom.transforms.question_hits import item_question_hits, question_hits
 from headroom.transforms.rankings import asks_for_the_last, ranking
@@ -206,6 +207,34 @@ def test_a_question_for_the_last_occurrence_keeps_the_last_ones() -> None:
     first = kept('When was the first "Send worker leaving thread"?')
     assert held[0] in first and held[-1] in first  # a tie cut short keeps both ends
     assert len(first & set(held[:20])) > len(first & set(held[-20:]))
+
+
+def _logcat() -> list[dict[str, Any]]:
+    events = [
+        {"id": i, "level": "DIVD"[i % 4], "tag": "Binder", "message": f"transaction {i} done"}
+        for i in range(1200)
+    ]
+    for i in range(7, 1200, 11):
+        events[i]["level"] = "W"
+    events[613]["level"] = "E"  # no error word in it: only its level says so
+    events[613]["message"] = "isSimPinSecure mSimDatas is null or empty"
+    return events
+
+
+def test_a_log_level_written_as_a_code_is_a_signal_and_a_word() -> None:
+    """Android's ``"level": "E"`` is an error although no word says so; ``"W"`` answers
+    "show me the warnings" but takes no room from the signals."""
+    events = _logcat()
+    plan = Headroom().simulate(tool_request(json.dumps(events), "Any problems on the device?"))
+    assert "isSimPinSecure" in compressed_tool(plan)
+    warned = {i for i in range(1200) if events[i]["level"] == "W"}
+    unasked = _kept_ids(plan) & warned
+    assert len(unasked) < 30
+    plan = Headroom().simulate(tool_request(json.dumps(events), "Show me the warnings."))
+    assert warned <= _kept_ids(plan)
+    # the same codes in a field that is not a level are not read as one
+    assert level_key([{"id": 1, "grade": "E"}, {"id": 2, "priority": "E"}]) is None
+    assert level_key([{"id": 1, "Severity": "err"}]) == "Severity"
 
 
 @pytest.mark.parametrize(
