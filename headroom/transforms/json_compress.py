@@ -21,7 +21,7 @@ from typing import Any
 from ..options import ToolProfile
 from .flags import asked_flag_items
 from .log_levels import add_level_words
-from .named_values import asked_items, question_spans
+from .named_values import asked_group_most, asked_items, question_spans
 from .neighbours import neighbour_reach, neighbours
 from .part_index import PartIndex
 from .question_hits import item_question_hits
@@ -259,11 +259,11 @@ class Shrinker:
         asked = ranking(self.question) if self.question else None
         if asked is not None:
             keep |= ranked_indices(items, columns, asked)
-        # "which ones are landlocked?", "with a total over 20": up to a quarter of the list
-        quarter = max(3, len(items) // 4)
-        keep |= asked_flag_items(items, self.question, quarter)
-        keep |= threshold_indices(columns, self.question, quarter)
-        keep |= date_threshold_indices(items, self.question, quarter)
+        # "which ones are landlocked?", "with a total over 20": a group (asked_group_most)
+        group = asked_group_most(len(items))
+        keep |= asked_flag_items(items, self.question, group)
+        keep |= threshold_indices(columns, self.question, group)
+        keep |= date_threshold_indices(items, self.question, group)
         room = max(5, len(items) // 10)
         # The most specific signal (the one that marks the fewest items) goes first.
         for tier in sorted(tiers, key=len):

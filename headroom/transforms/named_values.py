@@ -74,8 +74,9 @@ def _singular_spans(
     question: str, spellings: tuple[str, ...], words: list[re.Match[str]], spans: set[str]
 ) -> list[str]:
     """Each of ``spans`` that ends with an English plural, with that word in the singular
-    ("Protected AAC audio files" -> "... file", "Organizations" -> "Organization"): looked
-    up word by word, not span by span."""
+    ("Protected AAC audio files" -> "... file", "Organizations" -> "Organization", and a
+    single word also capitalised: "organizations" -> "Organization"): looked up word by
+    word, not span by span."""
     found = []
     for j, word in enumerate(words):
         one = singular(word.group())
@@ -89,6 +90,8 @@ def _singular_spans(
             for span in {*(spelt[start:end] for spelt in spellings), capital} & spans:
                 tail = ("Y" if span[-cut].isupper() else "y") if one[-1] in "yY" else ""
                 found.append(span[:-cut] + tail)
+                if i == j:  # "organizations": a type is written "Organization"
+                    found.append(found[-1][:1].upper() + found[-1][1:])
     return found
 
 
@@ -130,8 +133,14 @@ def asked_items(index: PartIndex, spans: frozenset[str]) -> set[int]:
     quarter of them (as for yes/no fields and thresholds): a question naming a value asks
     for all of its items ("which countries are in Africa?": 59 of 250), a common one ("the
     PhishBench runs" of PhishBench's runs) singles none out."""
-    n = len(index.items)
-    return _holders(index, spans, max(MAX_HOLDERS, min(n // 3, ASKED_FEW), n // 4))
+    return _holders(index, spans, asked_group_most(len(index.items)))
+
+
+def asked_group_most(n: int) -> int:
+    """How many of ``n`` items a question may ask for as one group (a value it spells out, a
+    yes/no field, a threshold): a third of a short list (at most ``ASKED_FEW``) or a quarter
+    of a long one; more singles nothing out."""
+    return max(MAX_HOLDERS, min(n // 3, ASKED_FEW), n // 4)
 
 
 def _holders(index: PartIndex, spans: frozenset[str], most: int) -> set[int]:

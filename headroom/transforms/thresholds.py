@@ -14,8 +14,8 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from ..questions import MAX_QUESTION_WORDS
 from ..written_forms import date_at
@@ -139,18 +139,37 @@ def threshold_indices(
     stems = question_stems(question)
     named = [column for key, column in numeric.items() if column_named(stems, key)]
     readings = max(len(values) for _, values in asked)
-    found: set[int] = set()
-    for column in named or numeric.values():
+
+    def holders_in(column: Sequence[float | None]) -> Iterator[set[int]]:
         for k in range(readings):  # "5 minutes" as seconds, then as ms, then as written
             limits = [(_OPS[op], values[min(k, len(values) - 1)]) for op, values in asked]
-            holders = {
+            yield {
                 i
                 for i, value in enumerate(column)
                 if value is not None and all(past(value, limit) for past, limit in limits)
             }
-            if holders and len(holders) <= most:
-                found |= holders
-    return found
+
+    return _few_past(named, list(numeric.values()), holders_in, most)
+
+
+_C = TypeVar("_C")
+
+
+def _few_past(
+    named: list[_C], every: list[_C], holders_in: Callable[[_C], Iterable[set[int]]], most: int
+) -> set[int]:
+    """The items past the threshold in the ``named`` columns, each reading that at most
+    ``most`` items pass; when the named ones give none ("tracks longer than 10 minutes"
+    names TrackId), in ``every`` column."""
+    for columns in (named, every) if named else (every,):
+        found: set[int] = set()
+        for column in columns:
+            for holders in holders_in(column):
+                if holders and len(holders) <= most:
+                    found |= holders
+        if found:
+            return found
+    return set()
 
 
 _DATE_OP = re.compile(
@@ -195,15 +214,14 @@ def date_threshold_indices(items: Sequence[object], question: str, most: int) ->
     columns = date_columns(items)
     stems = question_stems(question)
     named = [column for key, column in columns.items() if column_named(stems, key)]
-    found: set[int] = set()
-    for column in named or columns.values():
-        holders = {
+
+    def holders_in(column: Sequence[str | None]) -> Iterator[set[int]]:
+        yield {
             i
             for i, value in enumerate(column)
             if value is not None
             and value[:4].isdigit()
             and all(_OPS[op](value[: len(limit)], limit) for op, limit in asked)
         }
-        if holders and len(holders) <= most:
-            found |= holders
-    return found
+
+    return _few_past(named, list(columns.values()), holders_in, most)

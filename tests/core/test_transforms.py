@@ -1484,6 +1484,53 @@ def test_the_items_past_a_threshold_with_a_unit_are_kept() -> None:
     assert plan.tokens_after < plan.tokens_before / 3
 
 
+def test_a_threshold_on_a_column_the_question_does_not_name_is_found_past_the_id() -> None:
+    """ "Which tracks are longer than 10 minutes?" names ``TrackId`` ("tracks"), where no
+    reading singles out a few: the other columns are tried then."""
+    tracks = [
+        {"TrackId": i, "Name": f"Track {i}", "Milliseconds": 150_000 + (i * 7919) % 500_000}
+        for i in range(1300)
+    ]
+    question = "Which tracks are longer than 10 minutes?"
+    plan = Headroom().simulate(tool_request(json.dumps(tracks), question))
+    wanted = [t["TrackId"] for t in tracks if t["Milliseconds"] > 600_000]
+    assert 10 < len(wanted) < 1300 // 4
+    assert {*wanted} <= _kept_ids_of(plan, "TrackId")
+
+
+def _kept_ids_of(plan: Any, key: str) -> set[int]:
+    body = compressed_tool(plan).rsplit("\n", 1)[0]
+    return {r[key] for r in json.loads(body) if key in r}
+
+
+def test_a_short_list_answers_a_group_of_up_to_a_third() -> None:
+    """15 of 53 countries are landlocked: more than a quarter, fewer than a third of a short
+    list (as for a value the question spells out)."""
+    landlocked = set(range(1, 53, 3)[:15])
+    countries = [
+        {"id": i, "name": f"Country {i}", "landlocked": i in landlocked, "flag": "x" * 400}
+        for i in range(53)
+    ]
+    plan = Headroom().simulate(tool_request(json.dumps(countries), "Which are landlocked?"))
+    assert landlocked <= _kept_ids(plan) and plan.tokens_after < plan.tokens_before
+
+
+def test_a_plural_in_lowercase_names_a_capitalised_value() -> None:
+    repos = [
+        {
+            "id": i,
+            "owner": {"login": f"user{i}", "type": "Organization" if i % 8 == 3 else "User"},
+            "organizations_url": f"https://api.example.com/users/user{i}/orgs",
+        }
+        for i in range(30)
+    ]
+    owned = {i for i in range(30) if i % 8 == 3}
+    question = "Which repos belong to organizations?"
+    assert "Organization" in question_spans(question)
+    plan = Headroom().simulate(tool_request(json.dumps(repos), question))
+    assert owned <= _kept_ids(plan)
+
+
 def test_an_accented_spelling_of_a_word_every_item_holds_singles_nothing_out() -> None:
     """``album`` is a key of every track: its spelling ``álbum``, in three titles, singles
     out nothing either (it did, and crowded out the items a question asked for); ``läti``
