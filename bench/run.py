@@ -33,6 +33,7 @@ from headroom.models import resolve_model  # noqa: E402
 from headroom.tokens import clear_cache  # noqa: E402
 from headroom.transforms import (  # noqa: E402
     cache_alignment,
+    empty_fields,
     flags,
     named_values,
     neighbours,
@@ -59,6 +60,8 @@ def cold_engine() -> Headroom:
     named_values.question_spans.cache_clear()
     rankings.ranking.cache_clear()
     rankings.question_stems.cache_clear()
+    rankings.asks_for_the_last.cache_clear()
+    empty_fields.lacked_fields.cache_clear()
     neighbours.neighbour_reach.cache_clear()
     thresholds.comparisons.cache_clear()
     thresholds.date_comparisons.cache_clear()

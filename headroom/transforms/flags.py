@@ -43,7 +43,7 @@ def _question_words(question: str) -> tuple[tuple[str, ...], dict[str, int]]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _name_words(key: str) -> tuple[str, ...]:
+def name_words(key: str) -> tuple[str, ...]:
     """The words of a field's name (``unMember`` -> un, member; ``has_wiki`` -> wiki)."""
     words = [w.lower() for w in _NAME_WORD.findall(key)]
     while words and words[0] in _FILLER:
@@ -56,7 +56,7 @@ def asked_flag(question: str, key: str) -> bool | None:
     spells every word of the name ("landlocked", "UN members"), False when a negation comes
     shortly before it ("not landlocked"), None when it does not name the field."""
     words, first = _question_words(question)
-    name = _name_words(key)
+    name = name_words(key)
     if not name:
         return None
     if any(w not in first for w in name):

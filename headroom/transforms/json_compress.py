@@ -19,6 +19,7 @@ from itertools import chain, repeat
 from typing import Any
 
 from ..options import ToolProfile
+from .empty_fields import lacking_items
 from .flags import asked_flag_items
 from .log_levels import add_level_words
 from .named_values import asked_group_most, asked_items, question_spans
@@ -264,6 +265,7 @@ class Shrinker:
         keep |= asked_flag_items(items, self.question, group)
         keep |= threshold_indices(columns, self.question, group)
         keep |= date_threshold_indices(items, self.question, group)
+        keep |= lacking_items(items, self.question, group)  # "which have no capital?"
         room = max(5, len(items) // 10)
         # The most specific signal (the one that marks the fewest items) goes first.
         for tier in sorted(tiers, key=len):

@@ -1515,6 +1515,31 @@ def test_a_short_list_answers_a_group_of_up_to_a_third() -> None:
     assert landlocked <= _kept_ids(plan) and plan.tokens_after < plan.tokens_before
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which countries have no capital?",
+        "List the ones without a capital.",
+        "Which entries are missing a capital?",
+        "Where is the capital empty?",
+    ],
+)
+def test_the_items_lacking_a_field_the_question_names_are_kept(question: str) -> None:
+    countries = [
+        {"id": i, "name": f"Country {i}", "capital": [f"City {i}"], "flag": "x" * 200}
+        for i in range(250)
+    ]
+    lacking = {17, 80, 81, 144, 230}
+    for i in lacking:
+        countries[i]["capital"] = [] if i % 2 else None
+    del countries[144]["capital"]
+    plan = Headroom().simulate(tool_request(json.dumps(countries), question))
+    assert lacking <= _kept_ids(plan)
+    assert plan.tokens_after < plan.tokens_before / 5
+    unasked = Headroom().simulate(tool_request(json.dumps(countries), "Which have a capital?"))
+    assert not lacking <= _kept_ids(unasked)
+
+
 def test_a_plural_in_lowercase_names_a_capitalised_value() -> None:
     repos = [
         {
