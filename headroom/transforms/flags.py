@@ -42,6 +42,11 @@ def _question_words(question: str) -> tuple[tuple[str, ...], dict[str, int]]:
     return words, first
 
 
+def question_words(question: str) -> frozenset[str]:
+    """The question's lowercase words and their singulars (none for a very long text)."""
+    return frozenset(_question_words(question)[1])
+
+
 @functools.lru_cache(maxsize=4096)
 def name_words(key: str) -> tuple[str, ...]:
     """The words of a field's name (``unMember`` -> un, member; ``has_wiki`` -> wiki)."""
@@ -86,7 +91,7 @@ def flag_columns(items: Sequence[Any], keys: Collection[str]) -> dict[str, list[
     return columns
 
 
-def _boolean_keys(items: Sequence[Any]) -> set[str]:
+def boolean_keys(items: Sequence[Any]) -> set[str]:
     """The names of the boolean fields of ``items`` (top level, or one object down)."""
     keys: set[str] = set()
     for item in items:
@@ -112,7 +117,7 @@ def asked_flag_items(items: Sequence[Any], question: str, most: int) -> set[int]
         return set()
     asked = {
         key: wanted
-        for key in _boolean_keys(items[:_SCHEMA_ITEMS])
+        for key in boolean_keys(items[:_SCHEMA_ITEMS])
         if (wanted := asked_flag(question, key)) is not None
     }
     found: set[int] = set()

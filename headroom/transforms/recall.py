@@ -27,6 +27,8 @@ from ..plan import TransformResult
 from ..questions import compound_terms, identifier_terms
 from ..relative_days import relative_terms_at
 from .base import TransformContext
+from .empty_fields import lacked_fields, lacking_items
+from .flags import asked_flag_items, boolean_keys, name_words, question_words
 from .json_compress import (
     Shrinker,
     dumps_min,
@@ -37,17 +39,28 @@ from .json_compress import (
     parse_json,
 )
 from .json_references import SAME_AS_KEY, expand_references
-from .named_values import named_items, named_values, question_spans, spelt_values
+from .named_values import (
+    asked_group_most,
+    asked_items,
+    named_items,
+    named_values,
+    question_spans,
+    spelt_values,
+)
 from .neighbours import neighbour_reach, neighbours
 from .part_index import PartIndex
 from .question_hits import item_question_hits, question_hits
 from .rankings import asked_end, ranked_indices, ranking
 from .spellings import AccentedWords, LoweredText, accent_spellings
+from .thresholds import comparisons, date_comparisons, date_threshold_indices, threshold_indices
 from .tool_output import is_text_part, looks_like_json, split_digest
 
 NAME = "recall"
 RECALL_ID_PREFIX = "call_headroom_recall_"
 MAX_PARTS = 5  # items or lines recalled from one tool output (more for "the 10 largest")
+# Items recalled for a group the question asks for ("which of them are in Africa?"): up to
+# this many, the group's first ones when it is larger.
+MAX_GROUP_PARTS = 64
 MAX_UNITS = 3  # recall units after one question
 _ITEM_PROFILE = ToolProfile(max_array_items=3, max_string_length=2000, shorten_arrays_over=20)
 _MIN_ARRAY = 9
@@ -140,12 +153,24 @@ def missing_parts(
     (``_RequestOutputs.named``). The ``latest`` output before the question is also the one
     a ranking that names no column asks about ("and the 3 newest ones?")."""
     ranks = latest and ranking(asked.question) is not None
-    if original == compressed or not (spans or asked.terms or ranks):
+    if original == compressed:
+        return []
+    group = not (spans or asked.terms or ranks) and _may_ask_group(asked.question, original)
+    if not (spans or asked.terms or ranks or group):
         return []
     return _memo.get_or_compute(
         (original, compressed, (asked.question, "latest" if ranks else "", *asked.terms)),
-        lambda: _missing_if_named(original, compressed, asked, spans, ranks),
+        lambda: _missing_if_named(original, compressed, asked, spans, ranks or group),
     )
+
+
+def _may_ask_group(question: str, original: str) -> bool:
+    """Whether ``question`` may ask for a group of the output's items that no term or value
+    of it names: past a threshold, lacking a field, by a yes/no field of the output."""
+    if comparisons(question) or date_comparisons(question) or lacked_fields(question):
+        return True
+    words = question_words(question)
+    return bool(words) and not words.isdisjoint(_output(original).flag_words)
 
 
 def _missing_if_named(
@@ -169,6 +194,7 @@ class _Output:
         self._accented_words: AccentedWords | None = None
         self._arrays: list[list[Any]] | None = None
         self._named: OrderedDict[frozenset[str], frozenset[str]] = OrderedDict()
+        self._flag_words: frozenset[str] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -198,6 +224,20 @@ class _Output:
             self._arrays = _long_arrays(document) if is_json_document(document) else []
         return self._arrays
 
+    @property
+    def flag_words(self) -> frozenset[str]:
+        """The words of the names of the yes/no fields of the long lists (``landlocked``,
+        ``un``, ``member``, ``unmember``): a question without one asks none of them."""
+        if self._flag_words is None:
+            words: set[str] = set()
+            for items in self.arrays:
+                for key in boolean_keys(items[:_SCHEMA_ITEMS]):
+                    name = name_words(key)
+                    words.update(name)
+                    words.add("".join(name))
+            self._flag_words = frozenset(words)
+        return self._flag_words
+
     def named(self, spans: frozenset[str]) -> frozenset[str]:
         """The ``spans`` that are values in the long lists."""
         with self._lock:
@@ -214,6 +254,7 @@ class _Output:
 
 
 _QUESTIONS_PER_OUTPUT = 64
+_SCHEMA_ITEMS = 50  # the fields of a list are read off its first items
 
 
 # Tool outputs by original text: a request looks each up once (``_RequestOutputs``), and a new
@@ -333,10 +374,17 @@ def _json_parts(
             first = ranked_indices(items, columns, ranks, named_only=not any_column)
         if reach and (spelt or hits):  # "what came right after it?": of the item it spells out
             first |= neighbours(spelt or hits, reach, len(items))
+        ends: set[int] = set()
         if end is not None:  # "when was the last ...?": of many alike, the one at that end
-            first |= _end_items(index, own, spans, end == "last")
+            ends = _end_items(index, own, spans, end == "last")
+        group = _asked_group(items, index, spans, asked.question)
+        if group:  # "which of them are landlocked?": the group, as compression would keep it
+            first |= group
+            most = max(most, min(len(first) + MAX_PARTS, MAX_GROUP_PARTS))
+        named.extend(items[i] for i in sorted(ends))
+        first -= ends
         named.extend(items[i] for i in sorted(first))
-        named.extend(items[i] for i in sorted(hits - first))
+        named.extend(items[i] for i in sorted(hits - first - ends))
     if not named:
         return []
     shown = _visible_json(compressed)  # only now: writing references out costs a pass
@@ -352,6 +400,22 @@ def _json_parts(
         if len(parts) >= most:
             return parts
     return parts
+
+
+def _asked_group(
+    items: list[Any], index: PartIndex, spans: frozenset[str], question: str
+) -> set[int]:
+    """The items a question asks for as a group: those holding a value it spells out, a
+    yes/no field it names, past a threshold it sets, lacking a field it names; each up to
+    ``asked_group_most`` of them."""
+    most = asked_group_most(len(items))
+    group = asked_items(index, spans) | asked_flag_items(items, question, most)
+    group |= lacking_items(items, question, most)
+    if comparisons(question):
+        group |= threshold_indices(numeric_columns(items), question, most)
+    if date_comparisons(question):
+        group |= date_threshold_indices(items, question, most)
+    return group
 
 
 def _end_items(

@@ -237,6 +237,47 @@ def test_a_log_level_written_as_a_code_is_a_signal_and_a_word() -> None:
     assert level_key([{"id": 1, "Severity": "err"}]) == "Severity"
 
 
+def _countries_chat() -> list[dict[str, Any]]:
+    countries = [
+        {
+            "id": i,
+            "name": f"Country {i}",
+            "region": "Africa" if i % 5 == 2 else "Europe" if i % 5 == 3 else "Asia",
+            "landlocked": i % 9 == 4,
+            "area": 1000 + i * 37 % 900,
+            "capital": [] if i in (33, 199) else [f"City {i}"],
+            "flag": "x" * 300,
+        }
+        for i in range(250)
+    ]
+    return tool_request(json.dumps(countries), "List the countries.", name="countries")
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "wanted"),
+    [
+        ("Which of them are in Africa?", {i for i in range(250) if i % 5 == 2}),
+        ("And which ones are landlocked?", {i for i in range(250) if i % 9 == 4}),
+        ("Which have an area over 1,850?", {i for i in range(250) if i * 37 % 900 > 850}),
+        ("Which ones have no capital?", {33, 199}),
+    ],
+)
+def test_a_follow_up_asking_for_a_group_recalls_it(follow_up: str, wanted: set[int]) -> None:
+    """Recall brings back the group a follow-up asks for, as compression would have kept it
+    for that question (up to MAX_GROUP_PARTS), not only five items."""
+    messages = _countries_chat()
+    shown = compressed_tool(Headroom().simulate(messages))
+    assert not all(f'"id":{i},' in shown for i in wanted)
+    messages += [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": follow_up},
+    ]
+    plan = Headroom().simulate(messages)
+    sent = plan.messages[3]["content"] + _recalled(plan.messages)
+    assert all(f'"id":{i},' in sent for i in wanted)
+    assert len(_recalled(plan.messages)) < len(json.dumps(messages[3]["content"])) / 3
+
+
 @pytest.mark.parametrize(
     ("follow_up", "end"),
     [
