@@ -160,7 +160,7 @@ def missing_parts(
         return []
     return _memo.get_or_compute(
         (original, compressed, (asked.question, "latest" if ranks else "", *asked.terms)),
-        lambda: _missing_if_named(original, compressed, asked, spans, ranks or group),
+        lambda: _missing_if_named(original, compressed, asked, spans, ranks, group),
     )
 
 
@@ -174,11 +174,17 @@ def _may_ask_group(question: str, original: str) -> bool:
 
 
 def _missing_if_named(
-    original: str, compressed: str, asked: RecallTerms, spans: frozenset[str], ranks: bool
+    original: str,
+    compressed: str,
+    asked: RecallTerms,
+    spans: frozenset[str],
+    ranks: bool,
+    group: bool = False,
 ) -> list[str]:
     """``missing_parts``, parsing ``original`` only when the question may name a part of it:
-    it spells out a value (or a key) whole, or one of its identifier terms is there."""
-    if not (spans or ranks) and not _may_mention(_output(original), asked.terms):
+    it spells out a value (or a key) whole, one of its identifier terms is there, or it may
+    ask for a group (``_may_ask_group``)."""
+    if not (spans or ranks or group) and not _may_mention(_output(original), asked.terms):
         return []
     return _missing_parts(original, compressed, asked, spans, ranks)
 
@@ -375,8 +381,10 @@ def _json_parts(
         if reach and (spelt or hits):  # "what came right after it?": of the item it spells out
             first |= neighbours(spelt or hits, reach, len(items))
         ends: set[int] = set()
-        if end is not None:  # "when was the last ...?": of many alike, the one at that end
+        if end is not None and not first:  # "when was the last ...?" (unless a ranking by
+            # date answers "the latest 3"): of many alike, the one at that end, on top
             ends = _end_items(index, own, spans, end == "last")
+            most += len(ends)
         group = _asked_group(items, index, spans, asked.question)
         if group:  # "which of them are landlocked?": the group, as compression would keep it
             first |= group
@@ -429,7 +437,7 @@ def _end_items(
     )
     for value in spelt_values(index, spans):
         holders = index.items_holding_texts({value})
-        if holders:
+        if 0 < len(holders) <= len(index.items) // 2:  # not a key every item has
             found.add(max(holders) if last else min(holders))
     return found
 
