@@ -150,14 +150,17 @@ def _reference_rank(found: list[set[str]], n: int, max_keep: int, keep_ties: boo
 def _best(scored: list[tuple[float, int]], max_keep: int, keep_ties: bool, n: int) -> set[int]:
     """The best ``max_keep`` of the positive scores (ties by position); with ``keep_ties``
     also every one scoring the same as the last of them, when that makes at most twice as
-    many or one in ten of the ``n``."""
+    many or one in ten of the ``n``. Otherwise a tie cut short keeps its last one (by
+    position) in place of the last one kept."""
     ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], p[1]))
-    best = {i for _, i in ranked[:max_keep]}
+    kept = ranked[:max_keep]
     if keep_ties and 0 < max_keep < len(ranked):
         tied = {i for score, i in ranked if score == ranked[max_keep - 1][0]}
-        if len(best | tied) <= max(2 * max_keep, n // 10):
-            best |= tied
-    return best
+        if len({i for _, i in kept} | tied) <= max(2 * max_keep, n // 10):
+            return {i for _, i in kept} | tied
+    if 1 < len(kept) < len(ranked) and ranked[len(kept)][0] == kept[-1][0]:
+        kept[-1] = [p for p in ranked if p[0] == kept[-1][0]][-1]
+    return {i for _, i in kept}
 
 
 def _reference_hits(
