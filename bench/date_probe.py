@@ -24,13 +24,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.filter_probe import identity  # noqa: E402
-from bench.probe_support import ask, results_table, scalars, workload_lists  # noqa: E402
+from bench.probe_support import ask, print_tallies, results_table, scalars, workload_lists  # noqa: E402
 from headroom import Headroom  # noqa: E402
 
 ISO_DAY = re.compile(r"^(\d{4})-(\d\d)-(\d\d)")
@@ -122,13 +120,7 @@ def main() -> None:
                     lost[kind] += len(missing)
                     if missing and args.verbose:
                         table.add_row(name[:6], question, f"{len(missing)}/{len(ids)}")
-    console = Console()
-    if table.rows:
-        console.print(table)
-    summary = results_table("Items of the day asked for", "writing", "asked for", "not sent")
-    for kind in asked:
-        summary.add_row(kind, str(asked[kind]), str(lost[kind]))
-    console.print(summary)
+    print_tallies(table, "Items of the day asked for", "writing", "asked for", asked, lost)
 
 
 if __name__ == "__main__":

@@ -20,13 +20,11 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from rich.console import Console
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.filter_probe import identity  # noqa: E402
-from bench.probe_support import ask, results_table, scalars, workload_lists  # noqa: E402
+from bench.probe_support import ask, print_tallies, results_table, scalars, workload_lists  # noqa: E402
 from headroom import Headroom  # noqa: E402
 
 WRITINGS = {
@@ -84,13 +82,7 @@ def main() -> None:
                     lost[kind] += 1
                     if args.verbose:
                         table.add_row(name[:6], question[:80], f"{len(holders)} of {len(items)}")
-    console = Console()
-    if table.rows:
-        console.print(table)
-    summary = results_table("First and last occurrences", "writing", "questions", "not sent")
-    for kind in asked:
-        summary.add_row(kind, str(asked[kind]), str(lost[kind]))
-    console.print(summary)
+    print_tallies(table, "First and last occurrences", "writing", "questions", asked, lost)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ asking the engine a question about one of them."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,17 @@ def print_losses(table: Table, asked: int) -> None:
     if table.rows:
         console.print(table)
     console.print(f"questions asked: {asked}; items not sent: {len(table.rows)}")
+
+
+def print_tallies(
+    losses: Table, title: str, kind: str, counted: str, asked: Counter[str], lost: Counter[str]
+) -> None:
+    """Print the table of losses (if it has rows) and, per kind of question, how many
+    ``counted`` were asked for and how many of them were not sent."""
+    console = Console()
+    if losses.rows:
+        console.print(losses)
+    summary = results_table(title, kind, counted, "not sent")
+    for key in asked:
+        summary.add_row(key, str(asked[key]), str(lost[key]))
+    console.print(summary)
