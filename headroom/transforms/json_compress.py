@@ -19,10 +19,9 @@ from itertools import chain, repeat
 from typing import Any
 
 from ..options import ToolProfile
-from .empty_fields import lacking_items
-from .flags import asked_flag_items
+from .asked_groups import asked_group
 from .log_levels import add_level_words
-from .named_values import asked_group_most, asked_items, question_spans
+from .named_values import asked_items, question_spans
 from .neighbours import neighbour_reach, neighbours
 from .part_index import PartIndex
 from .question_hits import item_question_hits
@@ -30,7 +29,6 @@ from .rankings import asks_for_the_last, ranked_indices, ranking
 from .rare_values import extreme_indices, outlier_indices, rare_category_indices
 from .signals import item_signal_tiers
 from .text_compress import shorten_lines
-from .thresholds import date_threshold_indices, threshold_indices
 
 TRUNCATED_KEY = "__headroom_truncated"
 _NOT_JSON = object()
@@ -260,12 +258,8 @@ class Shrinker:
         asked = ranking(self.question) if self.question else None
         if asked is not None:
             keep |= ranked_indices(items, columns, asked)
-        # "which ones are landlocked?", "with a total over 20": a group (asked_group_most)
-        group = asked_group_most(len(items))
-        keep |= asked_flag_items(items, self.question, group)
-        keep |= threshold_indices(columns, self.question, group)
-        keep |= date_threshold_indices(items, self.question, group)
-        keep |= lacking_items(items, self.question, group)  # "which have no capital?"
+        # "which ones are landlocked?", "with a total over 20", "which have no capital?"
+        keep |= asked_group(items, self.question, lambda: columns)
         room = max(5, len(items) // 10)
         # The most specific signal (the one that marks the fewest items) goes first.
         for tier in sorted(tiers, key=len):

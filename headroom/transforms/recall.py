@@ -12,6 +12,7 @@ depends only on messages up to that question, so the prefix stays stable as the 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import re
@@ -26,9 +27,10 @@ from ..options import ToolProfile
 from ..plan import TransformResult
 from ..questions import compound_terms, identifier_terms
 from ..relative_days import relative_terms_at
+from .asked_groups import asked_group
 from .base import TransformContext
-from .empty_fields import lacked_fields, lacking_items
-from .flags import asked_flag_items, boolean_keys, name_words, question_words
+from .empty_fields import lacked_fields
+from .flags import boolean_keys, name_words, question_words
 from .json_compress import (
     Shrinker,
     dumps_min,
@@ -40,7 +42,6 @@ from .json_compress import (
 )
 from .json_references import SAME_AS_KEY, expand_references
 from .named_values import (
-    asked_group_most,
     asked_items,
     named_items,
     named_values,
@@ -52,7 +53,7 @@ from .part_index import PartIndex
 from .question_hits import item_question_hits, question_hits
 from .rankings import asked_end, ranked_indices, ranking
 from .spellings import AccentedWords, LoweredText, accent_spellings
-from .thresholds import comparisons, date_comparisons, date_threshold_indices, threshold_indices
+from .thresholds import comparisons, date_comparisons
 from .tool_output import is_text_part, looks_like_json, split_digest
 
 NAME = "recall"
@@ -385,7 +386,8 @@ def _json_parts(
             # date answers "the latest 3"): of many alike, the one at that end, on top
             ends = _end_items(index, own, spans, end == "last")
             most += len(ends)
-        group = _asked_group(items, index, spans, asked.question)
+        group = asked_items(index, spans)
+        group |= asked_group(items, asked.question, functools.partial(numeric_columns, items))
         if group:  # "which of them are landlocked?": the group, as compression would keep it
             first |= group
             most = max(most, min(len(first) + MAX_PARTS, MAX_GROUP_PARTS))
@@ -408,22 +410,6 @@ def _json_parts(
         if len(parts) >= most:
             return parts
     return parts
-
-
-def _asked_group(
-    items: list[Any], index: PartIndex, spans: frozenset[str], question: str
-) -> set[int]:
-    """The items a question asks for as a group: those holding a value it spells out, a
-    yes/no field it names, past a threshold it sets, lacking a field it names; each up to
-    ``asked_group_most`` of them."""
-    most = asked_group_most(len(items))
-    group = asked_items(index, spans) | asked_flag_items(items, question, most)
-    group |= lacking_items(items, question, most)
-    if comparisons(question):
-        group |= threshold_indices(numeric_columns(items), question, most)
-    if date_comparisons(question):
-        group |= date_threshold_indices(items, question, most)
-    return group
 
 
 def _end_items(
