@@ -8,9 +8,10 @@ kind of group a user asks for in plain words: a value without its field ("Which 
 are in Africa?"), a yes/no field ("Which countries are landlocked?"), a threshold with a unit
 ("Which tracks are longer than 10 minutes?"), a lowercase plural ("Which repos belong to
 organizations?"), a missing value ("Which countries have no capital?"), a log level written
-as a code ("Show me the errors." of Android's ``"level": "E"``). Each question names its
-workload and says which items it asks for. Groups of more than a third of a short list or a
-quarter of a long one are beyond what a question singles out, and are not asked.
+as a code ("Show me the errors." of Android's ``"level": "E"``), a period ("Which invoices
+are from 2023?"), words the data joins ("pull request" for ``pull_request``). Each question
+names its workload and says which items it asks for. Groups of more than a third of a short
+list or a quarter of a long one are beyond what a question singles out, and are not asked.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ QUESTIONS: list[tuple[str, str, Callable[[Any], bool]]] = [
         equals("milestone.title", "Version 1.13.0"),
     ),
     ("dev-10", "Which runs were on the master branch?", equals("head_branch", "master")),
+    ("dev-10", "Which runs were triggered by a pull request?", equals("event", "pull_request")),
     ("dev-13", "Which advisories are high severity?", equals("severity", "high")),
     ("dev-13", "Which ones were closed?", equals("state", "closed")),
     ("dev-14", "Which files were added?", equals("status", "added")),
@@ -62,6 +64,7 @@ QUESTIONS: list[tuple[str, str, Callable[[Any], bool]]] = [
     ("dev-18", "Which results are in MiniParse?", equals("repository.name", "MiniParse")),
     ("dev-20", "Which invoices were billed to Germany?", equals("BillingCountry", "Germany")),
     ("dev-20", "Which invoices are over $20?", lambda x: x["Total"] > 20),
+    ("dev-20", "Which invoices are from 2023?", lambda x: x["InvoiceDate"].startswith("2023")),
     ("dev-21", "Which tracks are by Led Zeppelin?", equals("Artist", "Led Zeppelin")),
     ("dev-21", "List the tracks composed by Jimi Hendrix.", equals("Composer", "Jimi Hendrix")),
     ("dev-21", "Which tracks are longer than 10 minutes?", lambda x: x["Milliseconds"] > 600_000),

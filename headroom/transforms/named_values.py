@@ -67,7 +67,18 @@ def question_spans(question: str) -> frozenset[str]:
         capital = upper[start]
         spans.update(capital + question[start + 1 : end] for end in longer)
     spans.update(_singular_spans(question, spellings, words, spans))
+    spans.update(_joined_spans(spans))
     return frozenset(spans)
+
+
+_JOINABLE = re.compile(r"[a-z0-9]+(?: [a-z0-9]+){1,3}")
+
+
+def _joined_spans(spans: set[str]) -> list[str]:
+    """The lowercase spans of two to four words joined as identifiers are: "pull request"
+    names the event ``pull_request``, "merge conflict" a label ``merge-conflict``."""
+    plain = [span for span in spans if _JOINABLE.fullmatch(span)]
+    return [*(s.replace(" ", "_") for s in plain), *(s.replace(" ", "-") for s in plain)]
 
 
 def _singular_spans(

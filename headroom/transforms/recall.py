@@ -156,7 +156,7 @@ def missing_parts(
     ranks = latest and ranking(asked.question) is not None
     if original == compressed:
         return []
-    group = not (spans or asked.terms or ranks) and _may_ask_group(asked.question, original)
+    group = _may_ask_group(asked.question, original)  # "from 2023": a term, a common one
     if not (spans or asked.terms or ranks or group):
         return []
     return _memo.get_or_compute(

@@ -83,6 +83,7 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {  # numbers, or ISO dates as text
     "at least": operator.ge,
     "below": operator.lt,
     "at most": operator.le,
+    "within": operator.eq,  # an ISO date cut to the period's length: 2023-04-01 -> 2023
 }
 
 # ("above", (20.0,)) for "over 20"; a quantity with a unit has several readings:
@@ -173,9 +174,12 @@ def _few_past(
 
 
 _DATE_OP = re.compile(
-    r"\b(after|since|later\s+than|before|until|till|earlier\s+than|prior\s+to)\s+(?:the\s+)?",
+    r"\b(after|since|later\s+than|before|until|till|earlier\s+than|prior\s+to|in|during|from)"
+    r"\s+(?:the\s+)?",
     re.IGNORECASE,
 )
+# "from 2021 to 2023": a range, whose start is not a period of its own
+_RANGE_GOES_ON = re.compile(r"\s*(?:to|until|till|through|and|-|–)\s", re.IGNORECASE)
 _DATE_KINDS = {
     "after": "above",
     "later than": "above",
@@ -185,6 +189,9 @@ _DATE_KINDS = {
     "prior to": "below",
     "until": "at most",
     "till": "at most",
+    "in": "within",  # "invoices from 2023", "events in March 2021": that period
+    "during": "within",
+    "from": "within",
 }
 
 DateComparison = tuple[str, str]  # ("above", "2021-03-01")
@@ -199,8 +206,12 @@ def date_comparisons(question: str) -> tuple[DateComparison, ...]:
     found: list[DateComparison] = []
     for match in _DATE_OP.finditer(question):
         day = date_at(question, match.end())
-        if day is not None:
-            found.append((_DATE_KINDS[" ".join(match.group(1).lower().split())], day))
+        if day is None:
+            continue
+        kind = _DATE_KINDS[" ".join(match.group(1).lower().split())]
+        if kind == "within" and _RANGE_GOES_ON.match(question, match.end() + len(day)):
+            kind = "at least"
+        found.append((kind, day))
     return tuple(found)
 
 

@@ -1581,6 +1581,36 @@ def test_the_items_lacking_a_field_the_question_names_are_kept(question: str) ->
     assert not lacking <= _kept_ids(unasked)
 
 
+@pytest.mark.parametrize(
+    ("question", "period"),
+    [
+        ("Which invoices are from 2023?", "2023"),
+        ("List the invoices in March 2022.", "2022-03"),
+        ("Which were issued during 2024?", "2024"),
+    ],
+)
+def test_the_items_of_a_period_the_question_names_are_kept(question: str, period: str) -> None:
+    invoices = [
+        {"id": i, "date": f"{2021 + i % 5}-{i % 12 + 1:02d}-{i % 28 + 1:02d} 00:00:00", "total": 1}
+        for i in range(412)
+    ]
+    plan = Headroom().simulate(tool_request(json.dumps(invoices), question))
+    wanted = {r["id"] for r in invoices if r["date"].startswith(period)}
+    assert 5 < len(wanted) <= 412 // 4 and wanted <= _kept_ids(plan)
+    assert date_comparisons("Sales from 2021 to 2023") == (("at least", "2021"),)  # a range
+
+
+def test_words_of_a_question_name_a_value_joined_as_identifiers_are() -> None:
+    runs = [{"id": i, "event": "push", "head_branch": f"b{i}"} for i in range(30)]
+    asked = {3, 11, 17, 26}
+    for i in asked:
+        runs[i]["event"] = "pull_request"
+    question = "Which runs were triggered by a pull request?"
+    assert "pull_request" in question_spans(question)
+    plan = Headroom().simulate(tool_request(json.dumps(runs), question))
+    assert asked <= _kept_ids(plan)
+
+
 def test_a_plural_in_lowercase_names_a_capitalised_value() -> None:
     repos = [
         {
