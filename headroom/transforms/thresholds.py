@@ -178,8 +178,10 @@ _DATE_OP = re.compile(
     r"\s+(?:the\s+)?",
     re.IGNORECASE,
 )
-# "from 2021 to 2023": a range, whose start is not a period of its own
-_RANGE_GOES_ON = re.compile(r"\s*(?:to|until|till|through|and|-|–)\s", re.IGNORECASE)
+# "from 2021 to 2023", "from March 2021 to June 2021": a range, whose start is not a period
+# of its own (the date after it is looked for within this many characters)
+_RANGE_GOES_ON = re.compile(r"\s(?:to|until|till|through|and|-|–)\s+(?:the\s+)?", re.IGNORECASE)
+_RANGE_REACH = 40
 _DATE_KINDS = {
     "after": "above",
     "later than": "above",
@@ -209,10 +211,18 @@ def date_comparisons(question: str) -> tuple[DateComparison, ...]:
         if day is None:
             continue
         kind = _DATE_KINDS[" ".join(match.group(1).lower().split())]
-        if kind == "within" and _RANGE_GOES_ON.match(question, match.end() + len(day)):
+        if kind == "within" and _range_goes_on(question, match.end()):
             kind = "at least"
         found.append((kind, day))
     return tuple(found)
+
+
+def _range_goes_on(question: str, at: int) -> bool:
+    """Whether the date written at ``at`` is followed by "to <another date>"."""
+    for found in _RANGE_GOES_ON.finditer(question, at, at + _RANGE_REACH):
+        if date_at(question, found.end()) is not None:
+            return True
+    return False
 
 
 def date_threshold_indices(items: Sequence[object], question: str, most: int) -> set[int]:

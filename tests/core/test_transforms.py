@@ -1598,6 +1598,7 @@ def test_the_items_of_a_period_the_question_names_are_kept(question: str, period
     wanted = {r["id"] for r in invoices if r["date"].startswith(period)}
     assert 5 < len(wanted) <= 412 // 4 and wanted <= _kept_ids(plan)
     assert date_comparisons("Sales from 2021 to 2023") == (("at least", "2021"),)  # a range
+    assert date_comparisons("from March 2021 to June 2021") == (("at least", "2021-03"),)
 
 
 def test_words_of_a_question_name_a_value_joined_as_identifiers_are() -> None:
