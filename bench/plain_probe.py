@@ -7,11 +7,12 @@ The other probes build their questions from the data; these are written by hand,
 kind of group a user asks for in plain words: a value without its field ("Which countries
 are in Africa?"), a yes/no field ("Which countries are landlocked?"), a threshold with a unit
 ("Which tracks are longer than 10 minutes?"), a lowercase plural ("Which repos belong to
-organizations?"), a missing value ("Which countries have no capital?"), a log level written
-as a code ("Show me the errors." of Android's ``"level": "E"``), a period ("Which invoices
-are from 2023?"), words the data joins ("pull request" for ``pull_request``). Each question
-names its workload and says which items it asks for. Groups of more than a third of a short
-list or a quarter of a long one are beyond what a question singles out, and are not asked.
+organizations?"), a missing value ("Which countries have no capital?") or a present one
+("Which customers have a fax number?"), a log level written as a code ("Show me the
+errors." of Android's ``"level": "E"``), a period ("Which invoices are from 2023?"), words
+the data joins ("pull request" for ``pull_request``). Each question names its workload and
+says which items it asks for. Groups of more than a third of a short list or a quarter of a
+long one are beyond what a question singles out, and are not asked.
 """
 
 from __future__ import annotations
@@ -68,7 +69,11 @@ QUESTIONS: list[tuple[str, str, Callable[[Any], bool]]] = [
     ("dev-21", "Which tracks are by Led Zeppelin?", equals("Artist", "Led Zeppelin")),
     ("dev-21", "List the tracks composed by Jimi Hendrix.", equals("Composer", "Jimi Hendrix")),
     ("dev-21", "Which tracks are longer than 10 minutes?", lambda x: x["Milliseconds"] > 600_000),
+    ("dev-17", "Which issues have an assignee?", lambda x: bool(x.get("assignee"))),
+    ("dev-17", "Which issues have a milestone?", lambda x: bool(x.get("milestone"))),
     ("dev-22", "Which customers live in the USA?", equals("Country", "USA")),
+    ("dev-22", "Which customers have a fax number?", lambda x: bool(x.get("Fax"))),
+    ("dev-22", "List the customers with a company.", lambda x: bool(x.get("Company"))),
     ("dev-25", "Which files are executable?", equals("mode", "100755")),
     ("dev-25", "Which files are larger than 20 KB?", lambda x: x["size"] > 20_000),
     ("dev-28", "Which countries are landlocked?", equals("landlocked", True)),

@@ -18,7 +18,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
@@ -29,7 +29,7 @@ from ..questions import compound_terms, identifier_terms
 from ..relative_days import relative_terms_at
 from .asked_groups import asked_group
 from .base import TransformContext
-from .empty_fields import lacked_fields
+from .empty_fields import held_fields, lacked_fields, sometimes_empty_keys
 from .flags import boolean_keys, name_words, question_words
 from .json_compress import (
     Shrinker,
@@ -42,6 +42,7 @@ from .json_compress import (
 )
 from .json_references import SAME_AS_KEY, expand_references
 from .named_values import (
+    asked_group_most,
     asked_items,
     named_items,
     named_values,
@@ -59,8 +60,8 @@ from .tool_output import is_text_part, looks_like_json, split_digest
 NAME = "recall"
 RECALL_ID_PREFIX = "call_headroom_recall_"
 MAX_PARTS = 5  # items or lines recalled from one tool output (more for "the 10 largest")
-# Items recalled for a group the question asks for ("which of them are in Africa?"): up to
-# this many, the group's first ones when it is larger.
+# Items recalled for a group the question asks for ("which of them are in Africa?"): as many
+# as compression keeps for it (``asked_group_most``), and at least this many.
 MAX_GROUP_PARTS = 64
 MAX_UNITS = 3  # recall units after one question
 _ITEM_PROFILE = ToolProfile(max_array_items=3, max_string_length=2000, shorten_arrays_over=20)
@@ -167,8 +168,12 @@ def missing_parts(
 
 def _may_ask_group(question: str, original: str) -> bool:
     """Whether ``question`` may ask for a group of the output's items that no term or value
-    of it names: past a threshold, lacking a field, by a yes/no field of the output."""
+    of it names: past a threshold, lacking a field, holding one that some items lack, by a
+    yes/no field of the output."""
     if comparisons(question) or date_comparisons(question) or lacked_fields(question):
+        return True
+    held = held_fields(question)
+    if held and not held.isdisjoint(_output(original).sparse_words):
         return True
     words = question_words(question)
     return bool(words) and not words.isdisjoint(_output(original).flag_words)
@@ -202,6 +207,7 @@ class _Output:
         self._arrays: list[list[Any]] | None = None
         self._named: OrderedDict[frozenset[str], frozenset[str]] = OrderedDict()
         self._flag_words: frozenset[str] | None = None
+        self._sparse_words: frozenset[str] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -236,14 +242,27 @@ class _Output:
         """The words of the names of the yes/no fields of the long lists (``landlocked``,
         ``un``, ``member``, ``unmember``): a question without one asks none of them."""
         if self._flag_words is None:
-            words: set[str] = set()
-            for items in self.arrays:
-                for key in boolean_keys(items[:_SCHEMA_ITEMS]):
-                    name = name_words(key)
-                    words.update(name)
-                    words.add("".join(name))
-            self._flag_words = frozenset(words)
+            self._flag_words = self._key_words(boolean_keys)
         return self._flag_words
+
+    @property
+    def sparse_words(self) -> frozenset[str]:
+        """The words of the names of the fields some items of the long lists lack (``Fax``):
+        a question asking for the items that have none of them asks no group of holders."""
+        if self._sparse_words is None:
+            self._sparse_words = self._key_words(sometimes_empty_keys)
+        return self._sparse_words
+
+    def _key_words(self, keys: Callable[[Sequence[Any]], Iterable[str]]) -> frozenset[str]:
+        """The words of the names ``keys`` picks among the fields of each long list (read
+        off its first items), each name also joined as one word."""
+        words: set[str] = set()
+        for items in self.arrays:
+            for key in keys(items[:_SCHEMA_ITEMS]):
+                name = name_words(key)
+                words.update(name)
+                words.add("".join(name))
+        return frozenset(words)
 
     def named(self, spans: frozenset[str]) -> frozenset[str]:
         """The ``spans`` that are values in the long lists."""
@@ -390,7 +409,8 @@ def _json_parts(
         group |= asked_group(items, asked.question, functools.partial(numeric_columns, items))
         if group:  # "which of them are landlocked?": the group, as compression would keep it
             first |= group
-            most = max(most, min(len(first) + MAX_PARTS, MAX_GROUP_PARTS))
+            cap = max(MAX_GROUP_PARTS, asked_group_most(len(items)) + MAX_PARTS)
+            most = max(most, min(len(first) + MAX_PARTS, cap))
         named.extend(items[i] for i in sorted(ends))
         first -= ends
         named.extend(items[i] for i in sorted(first))

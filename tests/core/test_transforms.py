@@ -21,6 +21,7 @@ from headroom.transforms.log_levels import level_key
 from headroom.transforms.named_values import question_spans
 from headroom.transforms.question_hits import item_question_hits, question_hits
 from headroom.transforms.rankings import asks_for_the_last, ranking
+from headroom.transforms.recall import MAX_GROUP_PARTS
 from headroom.transforms.rolling_window import MARKER_PREFIX, marker_message
 from headroom.transforms.thresholds import comparisons, date_comparisons
 from headroom.written_forms import data_form_terms
@@ -246,6 +247,7 @@ def _countries_chat() -> list[dict[str, Any]]:
             "landlocked": i % 9 == 4,
             "area": 1000 + i * 37 % 900,
             "capital": [] if i in (33, 199) else [f"City {i}"],
+            "website": f"https://c{i}.example" if i % 20 == 7 else None,
             "flag": "x" * 300,
         }
         for i in range(250)
@@ -260,11 +262,12 @@ def _countries_chat() -> list[dict[str, Any]]:
         ("And which ones are landlocked?", {i for i in range(250) if i % 9 == 4}),
         ("Which have an area over 1,850?", {i for i in range(250) if i * 37 % 900 > 850}),
         ("Which ones have no capital?", {33, 199}),
+        ("Which ones have a website?", {i for i in range(250) if i % 20 == 7}),
     ],
 )
 def test_a_follow_up_asking_for_a_group_recalls_it(follow_up: str, wanted: set[int]) -> None:
     """Recall brings back the group a follow-up asks for, as compression would have kept it
-    for that question (up to MAX_GROUP_PARTS), not only five items."""
+    for that question, not only five items."""
     messages = _countries_chat()
     shown = compressed_tool(Headroom().simulate(messages))
     assert not all(f'"id":{i},' in shown for i in wanted)
@@ -276,6 +279,27 @@ def test_a_follow_up_asking_for_a_group_recalls_it(follow_up: str, wanted: set[i
     sent = plan.messages[3]["content"] + _recalled(plan.messages)
     assert all(f'"id":{i},' in sent for i in wanted)
     assert len(_recalled(plan.messages)) < len(json.dumps(messages[3]["content"])) / 3
+
+
+def test_a_follow_up_recalls_a_group_as_large_as_compression_keeps() -> None:
+    """150 of 1,200 events are the ActivityManager's: more than MAX_GROUP_PARTS, up to a
+    quarter of the list, as compression keeps for that question; the whole group comes
+    back."""
+    events = [
+        {"id": i, "tag": "ActivityManager" if i % 8 == 3 else "Sync", "msg": f"tick {i}"}
+        for i in range(1200)
+    ]
+    logged = {i for i in range(1200) if i % 8 == 3}
+    assert len(logged) > MAX_GROUP_PARTS
+    messages = tool_request(json.dumps(events), "List the events.", name="events")
+    messages += [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "What did the ActivityManager log?"},
+    ]
+    plan = Headroom().simulate(messages)
+    sent = plan.messages[3]["content"] + _recalled(plan.messages)
+    assert all(f'"id":{i},' in sent for i in logged)
+    assert plan.tokens_after < plan.tokens_before / 3
 
 
 @pytest.mark.parametrize(
@@ -1579,6 +1603,35 @@ def test_the_items_lacking_a_field_the_question_names_are_kept(question: str) ->
     assert plan.tokens_after < plan.tokens_before / 5
     unasked = Headroom().simulate(tool_request(json.dumps(countries), "Which have a capital?"))
     assert not lacking <= _kept_ids(unasked)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which customers have a fax number?",
+        "List the customers with a fax.",
+        "Where is the fax set?",
+        "Is the fax not empty anywhere?",
+    ],
+)
+def test_the_items_holding_a_field_few_have_are_kept(question: str) -> None:
+    """ "Which customers have a fax number?": 12 of 59 do; the others hold null."""
+    holding = {2, 9, 10, 17, 21, 30, 31, 40, 44, 50, 52, 58}
+    customers = [
+        {
+            "id": i,
+            "name": f"Customer {i}",
+            "fax": f"+1 555 01{i:02d}" if i in holding else None,
+            "address": "x" * 300,
+        }
+        for i in range(59)
+    ]
+    plan = Headroom().simulate(tool_request(json.dumps(customers), question))
+    assert holding <= _kept_ids(plan)
+    assert plan.tokens_after < plan.tokens_before / 2
+    for unasked in ("Which customers don't have a fax?", "Which customers have a name?"):
+        plan = Headroom().simulate(tool_request(json.dumps(customers), unasked))
+        assert not holding <= _kept_ids(plan), unasked
 
 
 @pytest.mark.parametrize(
