@@ -9,10 +9,11 @@ are in Africa?"), a yes/no field ("Which countries are landlocked?"), a threshol
 ("Which tracks are longer than 10 minutes?"), a lowercase plural ("Which repos belong to
 organizations?"), a missing value ("Which countries have no capital?") or a present one
 ("Which customers have a fax number?"), a log level written as a code ("Show me the
-errors." of Android's ``"level": "E"``), a period ("Which invoices are from 2023?"), words
-the data joins ("pull request" for ``pull_request``). Each question names its workload and
-says which items it asks for. Groups of more than a third of a short list or a quarter of a
-long one are beyond what a question singles out, and are not asked.
+errors." of Android's ``"level": "E"``), a period or a range of them ("Which invoices are
+from 2023?", "from January 2022 to March 2022"), words the data joins ("pull request" for
+``pull_request``). Each question names its workload and says which items it asks for.
+Groups of more than a third of a short list or a quarter of a long one are beyond what a
+question singles out, and are not asked.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ QUESTIONS: list[tuple[str, str, Callable[[Any], bool]]] = [
     ("dev-20", "Which invoices were billed to Germany?", equals("BillingCountry", "Germany")),
     ("dev-20", "Which invoices are over $20?", lambda x: x["Total"] > 20),
     ("dev-20", "Which invoices are from 2023?", lambda x: x["InvoiceDate"].startswith("2023")),
+    (
+        "dev-20",
+        "Which invoices are from January 2022 to March 2022?",
+        lambda x: "2022-01" <= x["InvoiceDate"][:7] <= "2022-03",
+    ),
     ("dev-21", "Which tracks are by Led Zeppelin?", equals("Artist", "Led Zeppelin")),
     ("dev-21", "List the tracks composed by Jimi Hendrix.", equals("Composer", "Jimi Hendrix")),
     ("dev-21", "Which tracks are longer than 10 minutes?", lambda x: x["Milliseconds"] > 600_000),

@@ -174,12 +174,13 @@ def _few_past(
 
 
 _DATE_OP = re.compile(
-    r"\b(after|since|later\s+than|before|until|till|earlier\s+than|prior\s+to|in|during|from)"
+    r"\b(after|since|later\s+than|before|until|till|earlier\s+than|prior\s+to|in|during|from"
+    r"|between)"
     r"\s+(?:the\s+)?",
     re.IGNORECASE,
 )
-# "from 2021 to 2023", "from March 2021 to June 2021": a range, whose start is not a period
-# of its own (the date after it is looked for within this many characters)
+# "from 2021 to 2023", "between March 2021 and June 2021": a range, whose start is not a
+# period of its own (the date after it is looked for within this many characters)
 _RANGE_GOES_ON = re.compile(r"\s(?:to|until|till|through|and|-|–)\s+(?:the\s+)?", re.IGNORECASE)
 _RANGE_REACH = 40
 _DATE_KINDS = {
@@ -194,6 +195,7 @@ _DATE_KINDS = {
     "in": "within",  # "invoices from 2023", "events in March 2021": that period
     "during": "within",
     "from": "within",
+    "between": "within",  # alone, as "in"; with "and <date>", a range
 }
 
 DateComparison = tuple[str, str]  # ("above", "2021-03-01")
@@ -211,18 +213,21 @@ def date_comparisons(question: str) -> tuple[DateComparison, ...]:
         if day is None:
             continue
         kind = _DATE_KINDS[" ".join(match.group(1).lower().split())]
-        if kind == "within" and _range_goes_on(question, match.end()):
-            kind = "at least"
-        found.append((kind, day))
+        end = _range_end(question, match.end()) if kind == "within" else None
+        for comparison in [("at least", day), ("at most", end)] if end else [(kind, day)]:
+            if comparison not in found:
+                found.append(comparison)
     return tuple(found)
 
 
-def _range_goes_on(question: str, at: int) -> bool:
-    """Whether the date written at ``at`` is followed by "to <another date>"."""
+def _range_end(question: str, at: int) -> str | None:
+    """The date of "to <another date>" after the date written at ``at``, if any: "from 2021
+    to 2023" is a range (each period whole: 2023 up to its last day), not the period 2021."""
     for found in _RANGE_GOES_ON.finditer(question, at, at + _RANGE_REACH):
-        if date_at(question, found.end()) is not None:
-            return True
-    return False
+        end = date_at(question, found.end())
+        if end is not None:
+            return end
+    return None
 
 
 def date_threshold_indices(items: Sequence[object], question: str, most: int) -> set[int]:

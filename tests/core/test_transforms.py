@@ -1650,8 +1650,31 @@ def test_the_items_of_a_period_the_question_names_are_kept(question: str, period
     plan = Headroom().simulate(tool_request(json.dumps(invoices), question))
     wanted = {r["id"] for r in invoices if r["date"].startswith(period)}
     assert 5 < len(wanted) <= 412 // 4 and wanted <= _kept_ids(plan)
-    assert date_comparisons("Sales from 2021 to 2023") == (("at least", "2021"),)  # a range
-    assert date_comparisons("from March 2021 to June 2021") == (("at least", "2021-03"),)
+    assert date_comparisons("Sales from 2021 to 2023") == (
+        ("at least", "2021"),
+        ("at most", "2023"),
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which invoices are from March 2022 to May 2022?",
+        "List the invoices between March 2022 and May 2022.",
+        "Invoices from 2022-03-01 through 2022-05-31, please.",
+    ],
+)
+def test_the_items_of_a_range_of_periods_are_kept(question: str) -> None:
+    """A range keeps every period of it, the last one whole (May 2022 up to its 31st)."""
+    invoices = [
+        {"id": i, "date": f"{2021 + i % 5}-{i % 12 + 1:02d}-{i % 28 + 1:02d} 00:00:00", "total": 1}
+        for i in range(412)
+    ]
+    plan = Headroom().simulate(tool_request(json.dumps(invoices), question))
+    wanted = {r["id"] for r in invoices if "2022-03" <= r["date"][:7] <= "2022-05"}
+    assert any(r["date"].startswith("2022-05") for r in invoices if r["id"] in wanted)
+    assert len(wanted) > 5 and wanted <= _kept_ids(plan)
+    assert len(_kept_ids(plan)) < len(wanted) + 30
 
 
 def test_words_of_a_question_name_a_value_joined_as_identifiers_are() -> None:
