@@ -54,6 +54,11 @@ class ToolProfile(BaseModel):
         description="send a repeated JSON object or array once; later copies become a"
         " reference to the first",
     )
+    factor_url_fields: bool = Field(
+        True,
+        description="send the link fields an object derives from its own url (GitHub's"
+        " forks_url, keys_url...) as one template, defined once and named after that",
+    )
     keep_ties: bool = Field(
         True,
         description="keep every item or line the question matches as well as the last one"

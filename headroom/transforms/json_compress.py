@@ -155,12 +155,16 @@ def is_json_document(value: Any) -> bool:
 
 # Parsed documents are trees: no need to track containers for cycles (a few % faster).
 _MINIFIER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+_SORTED = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), check_circular=False, sort_keys=True
+)
 
 
-def dumps_min(value: Any) -> str | None:
-    """Minified JSON, or None when it cannot be represented as UTF-8 text."""
+def dumps_min(value: Any, sort_keys: bool = False) -> str | None:
+    """Minified JSON (its keys sorted, to compare objects whatever their keys' order), or
+    None when it cannot be represented as UTF-8 text."""
     try:
-        text = _MINIFIER.encode(value)
+        text = (_SORTED if sort_keys else _MINIFIER).encode(value)
         text.encode("utf-8")
     except (ValueError, RecursionError, UnicodeEncodeError):
         return None

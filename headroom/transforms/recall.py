@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from ..conversation import role_of, text_of, tool_names_by_call_id
+from ..conversation import role_of, text_of, tool_name_of, tool_names_by_call_id
 from ..options import ToolProfile
 from ..plan import TransformResult
 from ..questions import compound_terms, identifier_terms
@@ -41,6 +41,7 @@ from .json_compress import (
     parse_json,
 )
 from .json_references import SAME_AS_KEY, expand_references
+from .json_url_fields import URL_FIELDS_KEY, expand_url_fields, factor_url_fields
 from .named_values import (
     asked_group_most,
     asked_items,
@@ -360,16 +361,21 @@ def _missing_parts(
     return [lines[i] for i in sorted(hits) if lines[i] not in compressed][:MAX_PARTS]
 
 
-def _visible_json(compressed: str) -> str:
-    """What the compressed output shows, with repeated objects written out again, so an item
-    that is there but refers to an earlier copy of its ``user`` counts as shown."""
+def _visible_json(compressed: str) -> tuple[str, bool]:
+    """(what the compressed output shows, with repeated objects and link fields written out
+    again, whether its keys are sorted), so an item that is there but refers to an earlier
+    copy of its ``user``, or names its links' template, counts as shown. Link fields come
+    back in the template's order: with them, objects compare with their keys sorted."""
     body = split_digest(compressed)[0]
-    if SAME_AS_KEY not in body:
-        return compressed
+    if SAME_AS_KEY not in body and URL_FIELDS_KEY not in body:
+        return compressed, False
     document = parse_json(body)
     if not is_json_document(document):
-        return compressed
-    return dumps_min(expand_references(document)) or compressed
+        return compressed, False
+    if URL_FIELDS_KEY not in body:
+        return dumps_min(expand_references(document)) or compressed, False
+    shown = dumps_min(expand_url_fields(expand_references(document)), True)
+    return (compressed, False) if shown is None else (shown, True)
 
 
 def _json_parts(
@@ -417,11 +423,12 @@ def _json_parts(
         named.extend(items[i] for i in sorted(hits - first - ends))
     if not named:
         return []
-    shown = _visible_json(compressed)  # only now: writing references out costs a pass
+    shown, sort_keys = _visible_json(compressed)  # only now: writing out costs a pass
     parts: list[str] = []
     for item in named:
         text = dumps_min(item)
-        if text is None or text in shown:
+        seen = dumps_min(item, True) if sort_keys else text
+        if text is None or seen is None or seen in shown:
             continue
         if len(text) > 8000:
             text = dumps_min(Shrinker(_ITEM_PROFILE, terms).shrink(item, 0, True))
@@ -508,7 +515,8 @@ def apply(
             ]
             if not parts:
                 continue
-            unit = _recall_unit(before, parts, calls, index, at)
+            links = ctx.options.profile_for(tool_name_of(before, calls)).factor_url_fields
+            unit = _recall_unit(before, parts, calls, index, at, question if links else None)
             out.extend(unit)
             added += sum(map(ctx.tokens_of, unit))
             units += 1
@@ -541,7 +549,11 @@ def _recall_unit(
     calls: dict[str, tuple[str, str]],
     question_index: int,
     source_index: int,
+    question: str | None,
 ) -> list[dict[str, Any]]:
+    """The assistant call and tool result that bring ``parts`` back; JSON items with their
+    link fields factored as compression does, for ``question`` (None: the tool's profile
+    turns that off)."""
     call_id = tool_message.get("tool_call_id")
     name, arguments = calls.get(call_id, ("", "{}")) if isinstance(call_id, str) else ("", "{}")
     name = (
@@ -558,9 +570,10 @@ def _recall_unit(
     body = "\n".join(parts)
     if all(p[:1] in "{[" for p in parts):
         with contextlib.suppress(ValueError):  # lines that merely look like JSON stay lines
-            body = json.dumps(
-                [json.loads(p) for p in parts], ensure_ascii=False, separators=(",", ":")
-            )
+            items: Any = [json.loads(p) for p in parts]
+            if question is not None:
+                items, _ = factor_url_fields(items, question_words(question))
+            body = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
     return [
         {
             "role": "assistant",

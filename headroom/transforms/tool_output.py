@@ -40,8 +40,10 @@ from ..tokens import (
     prefetch_message_counts,
 )
 from .base import TransformContext
+from .flags import question_words
 from .json_compress import Shrinker, dumps_min, is_json_document, minified_json, parse_json
 from .json_references import reference_repeats
+from .json_url_fields import factor_url_fields
 from .text_compress import shorten_lines
 
 NAME = "tool_output_compression"
@@ -261,10 +263,12 @@ def _compress_json(text: str, document: Any, asked: Settings, encoding: str) -> 
         return minified
     shrinker = Shrinker(profile, asked.terms, asked.question)
     shrunk = shrinker.shrink(document)
-    repeats = 0
+    repeats = factored = 0
     if profile.reference_repeats:
         shrunk, repeats = reference_repeats(shrunk)
-    if not shrinker.stats.changed and not repeats:
+    if profile.factor_url_fields:  # after references: a repeat must still equal its first
+        shrunk, factored = factor_url_fields(shrunk, question_words(asked.question))
+    if not shrinker.stats.changed and not repeats and not factored:
         return minified
     compact = dumps_min(shrunk)
     if compact is None:

@@ -54,7 +54,15 @@ def json_item(draw: st.DrawFn, index: int) -> dict[str, Any]:
         item["meta"] = {"host": draw(st.sampled_from(["a", "b", "c"])), "tags": [index, "x"]}
     if draw(st.integers(0, 9)) == 0:
         item["body"] = draw(words) * draw(st.integers(1, 40))
+    if draw(st.integers(0, 2)) == 0:  # an API's links, derived from the item's own url
+        url = f"https://api.example.com/{draw(st.sampled_from(['runs', 'jobs']))}/{index}"
+        item["url"] = url
+        for name in draw(st.lists(st.sampled_from(_LINKS), max_size=6, unique=True)):
+            item[f"{name}_url"] = f"{url}/{name}" + draw(st.sampled_from(["", "{/id}"]))
     return item
+
+
+_LINKS = ["logs", "jobs", "artifacts", "cancel", "rerun", "events", "labels"]
 
 
 @st.composite
