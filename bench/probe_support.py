@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from headroom import Headroom
+from headroom.transforms.json_url_fields import URL_FIELDS_KEY, expand_url_fields
+from headroom.transforms.tool_output import split_digest
 
 WORKLOADS = Path(__file__).resolve().parents[2] / "shared" / "workloads" / "dev"
 
@@ -78,10 +80,26 @@ def ask(
         chat[asking] = {"role": "user", "content": question}
     plan = engine.simulate(chat, model=request["model"], tools=request.get("tools"))
     return "\n".join(
-        m["content"]
+        _written_out(m["content"])
         for m in plan.messages
         if m.get("role") != "user" and isinstance(m.get("content"), str)
     )
+
+
+def _written_out(content: str) -> str:
+    """``content`` with, after it, its JSON with the link fields it sends as one template
+    written out again (``"forks_url": "{url}/forks"``): those values are in the request."""
+    if URL_FIELDS_KEY not in content:
+        return content
+    if content.startswith("[headroom:"):  # a recall unit: its header line, then the items
+        body = content.split("\n", 1)[-1]
+    else:  # a compressed output: the JSON, then its digest line
+        body = split_digest(content)[0]
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return content
+    return content + "\n" + json.dumps(expand_url_fields(document), ensure_ascii=False)
 
 
 def _with_system_line(messages: list[Any], line: str) -> list[Any]:
