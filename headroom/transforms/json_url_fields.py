@@ -25,7 +25,8 @@ BASE_KEY = "url"
 TEMPLATE_BASE = "{url}"
 MIN_FIELDS = 3  # fewer fields save less than the key that stands for them costs
 _MAX_DEPTH = 64  # compressed documents are far shallower; this only bounds the recursion
-_ENDINGS = ("/", "{", "?", "#")
+_ENDINGS = ("/", "{", "?", "#")  # what follows the url in a link under it
+_LINK_ENDINGS = ("_url", "Url")  # names of link fields
 
 
 def factor_url_fields(document: Any, asked_words: Collection[str] = ()) -> tuple[Any, int]:
@@ -34,10 +35,10 @@ def factor_url_fields(document: Any, asked_words: Collection[str] = ()) -> tuple
     name they spell is kept. A set of links is factored only where that makes the document
     shorter (a short ``url`` used once may not)."""
     factor = _Factor(asked_words)
-    factor.find_sets(document, 0)
+    factor.find_sets(document)
     if not factor.worth:
         return document, 0
-    return factor.walk(document, 0), factor.changed
+    return factor.walk(document), factor.changed
 
 
 def expand_url_fields(document: Any) -> Any:
@@ -52,59 +53,65 @@ _LinkSet = tuple[tuple[str, str], ...]  # (field, template) by field name
 class _Factor:
     def __init__(self, asked_words: Collection[str]) -> None:
         self.asked_words = asked_words
+        self.asked_keys: dict[str, bool] = {}
         self.sets: dict[int, tuple[list[str], _LinkSet]] = {}  # by id() of the object
+        self.holders: set[int] = set()  # id() of each container holding a link set
         self.worth: set[_LinkSet] = set()
         self.ids: dict[_LinkSet, str] = {}
         self.changed = 0
 
-    def find_sets(self, node: Any, depth: int) -> None:
+    def find_sets(self, document: Any) -> None:
         """Read each object's link set, and keep those whose factoring saves characters:
         every use costs the key and a name, the first one also the templates."""
         saved: dict[_LinkSet, int] = {}
-        stack = [(node, depth)]
-        while stack:
-            node, depth = stack.pop()
-            if depth > _MAX_DEPTH:
-                continue
-            if isinstance(node, list):
-                stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
-                continue
-            if not isinstance(node, dict):
-                continue
+        self._find(document, 0, saved)
+        for link_set, chars in saved.items():
+            if chars > sum(len(k) + len(t) + 6 for k, t in link_set):
+                self.worth.add(link_set)
+
+    def _find(self, node: Any, depth: int, saved: dict[_LinkSet, int]) -> bool:
+        """Whether ``node`` holds an object with a link set (noted in ``holders``)."""
+        if depth > _MAX_DEPTH:
+            return False
+        found = False
+        if isinstance(node, list):
+            for value in node:
+                if isinstance(value, (dict, list)) and self._find(value, depth + 1, saved):
+                    found = True
+        elif isinstance(node, dict):
             keys = self._derived_keys(node)
             if keys:
                 link_set = self._link_set(node, keys)
                 self.sets[id(node)] = (keys, link_set)
                 written = sum(len(k) + len(node[k]) + 6 for k in keys)
                 saved[link_set] = saved.get(link_set, 0) + written - len(URL_FIELDS_KEY) - 12
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
-        for link_set, chars in saved.items():
-            if chars > sum(len(k) + len(t) + 6 for k, t in link_set):
-                self.worth.add(link_set)
+                found = True
+            for value in node.values():
+                if isinstance(value, (dict, list)) and self._find(value, depth + 1, saved):
+                    found = True
+        if found:
+            self.holders.add(id(node))
+        return found
 
-    def walk(self, node: Any, depth: int) -> Any:
-        if depth > _MAX_DEPTH:
+    def walk(self, node: Any) -> Any:
+        """``node`` with the worthwhile link sets of the objects in it factored (only the
+        containers ``find_sets`` saw holding one are rebuilt)."""
+        if id(node) not in self.holders:
             return node
         if isinstance(node, list):
-            items = [self.walk(v, depth + 1) for v in node]
-            return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
-        if not isinstance(node, dict):
-            return node
+            return [self.walk(v) if id(v) in self.holders else v for v in node]
         keys, link_set = self.sets.get(id(node), ([], ()))
         derived = keys if link_set in self.worth else []
         out: dict[str, Any] = {}
-        changed = bool(derived)
         for key, value in node.items():
             if key in derived:
                 if URL_FIELDS_KEY not in out:
                     out[URL_FIELDS_KEY] = self._marker(link_set)
                 continue
-            walked = self.walk(value, depth + 1)
-            changed = changed or walked is not value
-            out[key] = walked
+            out[key] = self.walk(value) if id(value) in self.holders else value
         if derived:
             self.changed += 1
-        return out if changed else node
+        return out
 
     def _derived_keys(self, node: dict[str, Any]) -> list[str]:
         """The fields of ``node`` derived from its ``url`` (none if fewer than
@@ -112,25 +119,29 @@ class _Factor:
         base = node.get(BASE_KEY)
         if not isinstance(base, str) or not base or URL_FIELDS_KEY in node:
             return []
-        keys = [key for key, value in node.items() if self._derived(base, key, value)]
-        return keys if len(keys) >= MIN_FIELDS else []
-
-    def _derived(self, base: str, key: str, value: Any) -> bool:
-        return (
-            isinstance(value, str)
-            and key != BASE_KEY
-            and (key.endswith("_url") or key.endswith("Url"))
-            and len(value) > len(base)
+        size = len(base)
+        keys = [
+            key
+            for key, value in node.items()
+            if type(value) is str
+            and key.endswith(_LINK_ENDINGS)
             and value.startswith(base)
-            and value[len(base)] in _ENDINGS
+            and len(value) > size
+            and value[size] in _ENDINGS
+            and key != BASE_KEY
             and not self._asked(key)
-        )
+        ]
+        return keys if len(keys) >= MIN_FIELDS else []
 
     def _asked(self, key: str) -> bool:
         """Whether the question spells the field's name ("the pull requests": pulls_url)."""
-        words = [w for w in name_words(key) if w != "url"]
-        asked = self.asked_words
-        return bool(words) and all(w in asked or singular(w) in asked for w in words)
+        found = self.asked_keys.get(key)
+        if found is None:
+            words = [w for w in name_words(key) if w != "url"]
+            asked = self.asked_words
+            found = bool(words) and all(w in asked or singular(w) in asked for w in words)
+            self.asked_keys[key] = found
+        return found
 
     @staticmethod
     def _link_set(node: dict[str, Any], keys: list[str]) -> _LinkSet:
