@@ -11,7 +11,8 @@ organizations?"), a missing value ("Which countries have no capital?") or a pres
 ("Which customers have a fax number?"), a log level written as a code ("Show me the
 errors." of Android's ``"level": "E"``), a period or a range of them ("Which invoices are
 from 2023?", "from January 2022 to March 2022"), words the data joins ("pull request" for
-``pull_request``). Each question names its workload and says which items it asks for.
+``pull_request``), a verb for the state it leaves ("What files did this PR add?" of
+``"status": "added"``). Each question names its workload and says which items it asks for.
 Groups of more than a third of a short list or a quarter of a long one are beyond what a
 question singles out, and are not asked.
 """
@@ -58,9 +59,12 @@ QUESTIONS: list[tuple[str, str, Callable[[Any], bool]]] = [
     ),
     ("dev-10", "Which runs were on the master branch?", equals("head_branch", "master")),
     ("dev-10", "Which runs were triggered by a pull request?", equals("event", "pull_request")),
+    ("dev-10", "Which runs did someone cancel?", equals("conclusion", "cancelled")),
     ("dev-13", "Which advisories are high severity?", equals("severity", "high")),
     ("dev-13", "Which ones were closed?", equals("state", "closed")),
+    ("dev-13", "Which advisories did they close?", equals("state", "closed")),
     ("dev-14", "Which files were added?", equals("status", "added")),
+    ("dev-14", "What files did this PR add?", equals("status", "added")),
     ("dev-16", "Which repos belong to organizations?", equals("owner.type", "Organization")),
     ("dev-16", "Which repos use develop as default branch?", equals("default_branch", "develop")),
     ("dev-18", "Which results are in MiniParse?", equals("repository.name", "MiniParse")),

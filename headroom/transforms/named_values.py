@@ -68,7 +68,35 @@ def question_spans(question: str) -> frozenset[str]:
         spans.update(capital + question[start + 1 : end] for end in longer)
     spans.update(_singular_spans(question, spellings, words, spans))
     spans.update(_joined_spans(spans))
+    spans.update(_past_tenses(words))
     return frozenset(spans)
+
+
+_VERB = re.compile(r"[a-z]{3,}")
+_VOWELS = frozenset("aeiou")
+
+
+def _past_tenses(words: list[re.Match[str]]) -> list[str]:
+    """The past tense of each lowercase word, as data writes a state: "which files did this
+    PR add?" asks for the status ``added``, "which runs fail?" for ``failed``. Only a value
+    of the data is a span that names anything, so a word that is no verb costs nothing."""
+    found = []
+    for match in words:
+        word = match.group()
+        if not _VERB.fullmatch(word) or word.endswith(("ed", "us", "is")) or is_stopword(word):
+            continue
+        if word[-1] == "s" and word[-2] != "s":  # "runs", "files": plurals, not verbs
+            continue
+        if word.endswith("e"):
+            found.append(word + "d")  # remove -> removed
+        elif word[-1] == "y" and word[-2] not in _VOWELS:
+            found.append(word[:-1] + "ied")  # modify -> modified
+        else:
+            found.append(word + "ed")
+            short_vowel = word[-2] in _VOWELS and word[-3] not in _VOWELS
+            if short_vowel and word[-1] not in _VOWELS and word[-1] not in "wxy":
+                found.append(word + word[-1] + "ed")  # stop -> stopped
+    return found
 
 
 _JOINABLE = re.compile(r"[a-z0-9]+(?: [a-z0-9]+){1,3}")

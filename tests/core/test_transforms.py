@@ -1688,6 +1688,31 @@ def test_words_of_a_question_name_a_value_joined_as_identifiers_are() -> None:
     assert asked <= _kept_ids(plan)
 
 
+@pytest.mark.parametrize(
+    ("question", "state"),
+    [
+        ("What files did this PR add?", "added"),
+        ("Which files did it remove?", "removed"),
+        ("Which ones did they modify?", "modified"),
+        ("Which jobs did someone cancel?", "cancelled"),
+    ],
+)
+def test_a_verb_names_the_state_it_leaves(question: str, state: str) -> None:
+    """The data writes a state ("status": "added"); the question, the act ("add")."""
+    files = [
+        {"id": i, "status": "changed", "patch": f"+ add line {i}\n+ add more {i}"}
+        for i in range(45)
+    ]
+    asked = {7, 30, 41}
+    for i in asked:
+        files[i]["status"] = state
+    assert state in question_spans(question)
+    plan = Headroom().simulate(tool_request(json.dumps(files), question))
+    assert asked <= _kept_ids(plan)
+    assert "stopped" in question_spans("Which runs did it stop?")
+    assert not {"thised", "filesed", "runsed"} & question_spans("Which runs did this file fail?")
+
+
 def test_a_plural_in_lowercase_names_a_capitalised_value() -> None:
     repos = [
         {
