@@ -99,7 +99,8 @@ def _written_out(content: str) -> str:
         document = json.loads(body)
     except ValueError:
         return content
-    return content + "\n" + json.dumps(expand_url_fields(document), ensure_ascii=False)
+    written = json.dumps(expand_url_fields(document), ensure_ascii=False, separators=(",", ":"))
+    return f"{content}\n{written}"
 
 
 def _with_system_line(messages: list[Any], line: str) -> list[Any]:
