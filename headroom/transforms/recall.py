@@ -361,6 +361,7 @@ def _missing_parts(
     return [lines[i] for i in sorted(hits) if lines[i] not in compressed][:MAX_PARTS]
 
 
+@functools.lru_cache(maxsize=16)  # a new question of an agent loop asks of the same outputs
 def _visible_json(compressed: str) -> tuple[str, bool]:
     """(what the compressed output shows, with repeated objects and link fields written out
     again, whether its keys are sorted), so an item that is there but refers to an earlier
@@ -526,6 +527,20 @@ def apply(
     return out, TransformResult(NAME, -added, 2 * units, {"recalled_units": units})
 
 
+@functools.lru_cache(maxsize=256)
+def _recall_body(parts: tuple[str, ...], asked_words: frozenset[str] | None) -> str:
+    """The parts as one JSON list when each is JSON, with their link fields factored for a
+    question of ``asked_words`` (None: not at all); as lines otherwise. Memoized: an agent
+    loop sends the same recall units with every request."""
+    if all(p[:1] in "{[" for p in parts):
+        with contextlib.suppress(ValueError):  # lines that merely look like JSON stay lines
+            items: Any = [json.loads(p) for p in parts]
+            if asked_words is not None:
+                items, _ = factor_url_fields(items, asked_words)
+            return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+    return "\n".join(parts)
+
+
 def _compressed_texts(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str]]:
     """(original, as sent) for each text of a tool output that compression changed: the
     content, or each text part of a content list."""
@@ -567,13 +582,7 @@ def _recall_unit(
         f"[headroom: parts of an earlier {name} result (call {call_id}) that match the "
         f"question above and were left out of it]"
     )
-    body = "\n".join(parts)
-    if all(p[:1] in "{[" for p in parts):
-        with contextlib.suppress(ValueError):  # lines that merely look like JSON stay lines
-            items: Any = [json.loads(p) for p in parts]
-            if question is not None:
-                items, _ = factor_url_fields(items, question_words(question))
-            body = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+    body = _recall_body(tuple(parts), None if question is None else question_words(question))
     return [
         {
             "role": "assistant",
