@@ -62,6 +62,7 @@ def cold_engine() -> Headroom:
     rankings.question_stems.cache_clear()
     rankings.asks_for_the_last.cache_clear()
     empty_fields.lacked_fields.cache_clear()
+    empty_fields.held_fields.cache_clear()
     neighbours.neighbour_reach.cache_clear()
     thresholds.comparisons.cache_clear()
     thresholds.date_comparisons.cache_clear()
@@ -72,6 +73,8 @@ def cold_engine() -> Headroom:
     tool_output._candidates = tool_output._Memo()
     recall._memo = recall._Memo()
     recall._outputs = recall._Memo(max_entries=32)
+    recall._visible_json.cache_clear()
+    recall._recall_body.cache_clear()
     from headroom import analysis
     from headroom.transforms import json_compress
 
