@@ -23,6 +23,7 @@ from .flags import name_words
 URL_FIELDS_KEY = "__headroom_url_fields"
 BASE_KEY = "url"
 TEMPLATE_BASE = "{url}"
+URL_KEY_TEXT = '"url":"'  # in minified JSON, where an object has a url to derive links from
 MIN_FIELDS = 3  # fewer fields save less than the key that stands for them costs
 _MAX_DEPTH = 64  # compressed documents are far shallower; this only bounds the recursion
 _ENDINGS = ("/", "{", "?", "#")  # what follows the url in a link under it

@@ -43,7 +43,7 @@ from .base import TransformContext
 from .flags import question_words
 from .json_compress import Shrinker, dumps_min, is_json_document, minified_json, parse_json
 from .json_references import reference_repeats
-from .json_url_fields import factor_url_fields
+from .json_url_fields import URL_KEY_TEXT, factor_url_fields
 from .text_compress import shorten_lines
 
 NAME = "tool_output_compression"
@@ -266,7 +266,9 @@ def _compress_json(text: str, document: Any, asked: Settings, encoding: str) -> 
     repeats = factored = 0
     if profile.reference_repeats:
         shrunk, repeats = reference_repeats(shrunk)
-    if profile.factor_url_fields:  # after references: a repeat must still equal its first
+    # After references (a repeat must still equal its first), and only where an object has
+    # a url to derive links from.
+    if profile.factor_url_fields and URL_KEY_TEXT in minified:
         shrunk, factored = factor_url_fields(shrunk, question_words(asked.question))
     if not shrinker.stats.changed and not repeats and not factored:
         return minified
