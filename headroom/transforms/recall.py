@@ -53,7 +53,7 @@ from .named_values import (
 from .neighbours import neighbour_reach, neighbours
 from .part_index import PartIndex
 from .question_hits import item_question_hits, question_hits
-from .rankings import asked_end, ranked_indices, ranking
+from .rankings import asked_end, asks_for_the_last, ranked_indices, ranking
 from .spellings import AccentedWords, LoweredText, accent_spellings
 from .thresholds import comparisons, date_comparisons
 from .tool_output import is_text_part, looks_like_json, split_digest
@@ -504,8 +504,10 @@ def apply(
         originals = [o for _, _, texts in earlier for o, _ in texts]
         days = relative_terms_at(aligned, index, question)
         asked = recall_terms(question, originals, outputs.lowered, days)
-        units_here = 0
-        for at, before, texts in earlier:
+        # "the latest ...": of the outputs that hold some, the last ones are asked about
+        recent_first = asks_for_the_last(question)
+        found: list[list[dict[str, Any]]] = []
+        for at, before, texts in reversed(earlier) if recent_first else earlier:
             latest = at == earlier[-1][0]
             parts = [
                 p
@@ -517,13 +519,13 @@ def apply(
             if not parts:
                 continue
             links = ctx.options.profile_for(tool_name_of(before, calls)).factor_url_fields
-            unit = _recall_unit(before, parts, calls, index, at, question if links else None)
+            found.append(_recall_unit(before, parts, calls, index, at, question if links else None))
+            if len(found) >= MAX_UNITS:
+                break
+        for unit in reversed(found) if recent_first else found:  # in the order of the chat
             out.extend(unit)
             added += sum(map(ctx.tokens_of, unit))
             units += 1
-            units_here += 1
-            if units_here >= MAX_UNITS:
-                break
     return out, TransformResult(NAME, -added, 2 * units, {"recalled_units": units})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -21,7 +22,7 @@ from headroom.transforms.log_levels import level_key
 from headroom.transforms.named_values import question_spans
 from headroom.transforms.question_hits import item_question_hits, question_hits
 from headroom.transforms.rankings import asks_for_the_last, ranking
-from headroom.transforms.recall import MAX_GROUP_PARTS
+from headroom.transforms.recall import MAX_GROUP_PARTS, MAX_UNITS
 from headroom.transforms.rolling_window import MARKER_PREFIX, marker_message
 from headroom.transforms.thresholds import comparisons, date_comparisons
 from headroom.written_forms import data_form_terms
@@ -324,6 +325,50 @@ def test_a_follow_up_for_the_last_occurrence_recalls_it(follow_up: str, end: int
     ]
     plan = Headroom().simulate(messages)
     assert f'"id":{held[end]},' in _recalled(plan.messages)
+
+
+def _five_event_lists(follow_up: str) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "You are helpful."},
+        {"role": "user", "content": "List the events of each day."},
+    ]
+    for day in range(5):
+        events = [
+            {"id": day * 1000 + i, "user": "alice" if i % 7 == 3 else f"u{i}", "msg": "x" * 100}
+            for i in range(60)
+        ]
+        arguments = json.dumps({"day": day})
+        call = {
+            "id": f"call_{day}",
+            "type": "function",
+            "function": {"name": "events", "arguments": arguments},
+        }
+        messages += [
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": f"call_{day}", "content": json.dumps(events)},
+        ]
+    return [
+        *messages,
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": follow_up},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "days"),
+    [
+        ("What did alice do?", ["call_0", "call_1", "call_2"]),
+        ("Show me the latest alice event.", ["call_2", "call_3", "call_4"]),
+        ("When was the last time alice showed up?", ["call_2", "call_3", "call_4"]),
+    ],
+)
+def test_recall_for_the_latest_looks_at_the_latest_outputs(follow_up: str, days: list[str]) -> None:
+    """Five outputs hold what the question names, more than recall brings back at once
+    (MAX_UNITS): asked for the latest, the last ones, still in the order of the chat."""
+    plan = Headroom().simulate(_five_event_lists(follow_up))
+    recalled = [m["content"] for m in plan.messages[13:] if m.get("role") == "tool"]
+    assert len(recalled) == MAX_UNITS
+    assert [re.findall(r"\(call (call_\d)\)", text) for text in recalled] == [[d] for d in days]
 
 
 @pytest.mark.parametrize(
