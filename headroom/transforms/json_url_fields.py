@@ -44,7 +44,8 @@ def factor_url_fields(document: Any, asked_words: Collection[str] = ()) -> tuple
 
 def expand_url_fields(document: Any) -> Any:
     """``document`` with every ``URL_FIELDS_KEY`` entry written out again as the fields it
-    stands for (an entry naming no known run, or on an object without a ``url``, stays)."""
+    stands for (an entry naming no set defined before it, or on an object without a ``url``,
+    stays)."""
     return _expand(document, {}, 0)
 
 
@@ -160,29 +161,29 @@ class _Factor:
         return {name: dict(link_set)}
 
 
-def _expand(node: Any, runs: dict[str, dict[str, str]], depth: int) -> Any:
+def _expand(node: Any, sets: dict[str, dict[str, str]], depth: int) -> Any:
     if depth > _MAX_DEPTH:
         return node
     if isinstance(node, list):
-        return [_expand(v, runs, depth + 1) for v in node]
+        return [_expand(v, sets, depth + 1) for v in node]
     if not isinstance(node, dict):
         return node
     base = node.get(BASE_KEY)
     out: dict[str, Any] = {}
     for key, value in node.items():
-        fields = _fields(value, runs) if key == URL_FIELDS_KEY else None
+        fields = _fields(value, sets) if key == URL_FIELDS_KEY else None
         if fields is None or not isinstance(base, str) or any(k in node for k in fields):
-            out[key] = _expand(value, runs, depth + 1)
+            out[key] = _expand(value, sets, depth + 1)
             continue
         for name, template in fields.items():
             out[name] = base + template.removeprefix(TEMPLATE_BASE)
     return out
 
 
-def _fields(marker: Any, runs: dict[str, dict[str, str]]) -> dict[str, str] | None:
+def _fields(marker: Any, sets: dict[str, dict[str, str]]) -> dict[str, str] | None:
     """The fields a ``URL_FIELDS_KEY`` entry stands for; a definition is remembered."""
     if isinstance(marker, str):
-        return runs.get(marker)
+        return sets.get(marker)
     if not isinstance(marker, dict) or len(marker) != 1:
         return None
     (name, fields), *_ = marker.items()
@@ -190,5 +191,5 @@ def _fields(marker: Any, runs: dict[str, dict[str, str]]) -> dict[str, str] | No
         isinstance(t, str) and t.startswith(TEMPLATE_BASE) for t in fields.values()
     ):
         return None
-    runs[name] = fields
+    sets[name] = fields
     return fields
