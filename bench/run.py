@@ -84,6 +84,7 @@ def cold_engine() -> Headroom:
     json_compress._minified = json_compress._ParseMemo()
     json_compress._signals_memo.clear()
     json_compress._parts_memo.clear()
+    json_compress._columns_memo.clear()
     return Headroom()
 
 

@@ -105,6 +105,7 @@ _SIGNALS_MEMO_ENTRIES = 32  # like the parse memo: holds lists of that many docu
 # list for a later question's terms.
 _parts_memo: dict[int, tuple[list[Any], _ListParts]] = {}
 _PARTS_MEMO_ENTRIES = 32  # like the parse memo: recall's later questions find them
+_columns_memo: dict[int, tuple[list[Any], dict[str, list[float | None]]]] = {}
 
 
 def parse_json(text: str) -> Any:
@@ -415,7 +416,22 @@ def _walk(value: Any, values: list[str], signal: list[str], depth: int) -> None:
 
 def numeric_columns(items: list[Any]) -> dict[str, list[float | None]]:
     """Top-level numeric fields of object items by key (or columns of row arrays, by
-    position: ``"0"``, ``"1"``...)."""
+    position: ``"0"``, ``"1"``...). Memoized by list, as item parts are (recall asks them
+    of the same parsed lists for every new question setting a threshold). Shared: not to
+    be changed."""
+    with _signals_lock:
+        hit = _columns_memo.get(id(items))
+    if hit is not None and hit[0] is items:
+        return hit[1]
+    columns = _numeric_columns(items)
+    with _signals_lock:
+        _columns_memo[id(items)] = (items, columns)
+        while len(_columns_memo) > _PARTS_MEMO_ENTRIES:
+            _columns_memo.pop(next(iter(_columns_memo)))
+    return columns
+
+
+def _numeric_columns(items: list[Any]) -> dict[str, list[float | None]]:
     if all(isinstance(item, dict) for item in items):
         columns = {}
         for key in dict.fromkeys(chain.from_iterable(items)):

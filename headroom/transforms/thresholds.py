@@ -12,9 +12,12 @@ is left alone).
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import compress, count, repeat
 from typing import Any, TypeVar
 
 from ..questions import MAX_QUESTION_WORDS
@@ -142,15 +145,38 @@ def threshold_indices(
     readings = max(len(values) for _, values in asked)
 
     def holders_in(column: Sequence[float | None]) -> Iterator[set[int]]:
+        filled = _nan_filled(column)  # compared at C level: NaN is past no limit
         for k in range(readings):  # "5 minutes" as seconds, then as ms, then as written
-            limits = [(_OPS[op], values[min(k, len(values) - 1)]) for op, values in asked]
-            yield {
-                i
-                for i, value in enumerate(column)
-                if value is not None and all(past(value, limit) for past, limit in limits)
-            }
+            found: set[int] | None = None
+            for op, values in asked:
+                limit = values[min(k, len(values) - 1)]
+                past = set(compress(count(), map(_OPS[op], filled, repeat(limit))))
+                found = past if found is None else found & past
+            yield found or set()
 
     return _few_past(named, list(numeric.values()), holders_in, most)
+
+
+# Numeric columns with NaN for "no value", by column identity (each entry holds its column):
+# the columns are memoized by list, and a new question's thresholds compare them again.
+_filled: dict[int, tuple[Sequence[float | None], list[float]]] = {}
+_FILLED_ENTRIES = 256
+
+
+_filled_lock = threading.Lock()
+
+
+def _nan_filled(column: Sequence[float | None]) -> list[float]:
+    with _filled_lock:
+        hit = _filled.get(id(column))
+    if hit is not None and hit[0] is column:
+        return hit[1]
+    filled = [math.nan if value is None else value for value in column]
+    with _filled_lock:
+        _filled[id(column)] = (column, filled)
+        while len(_filled) > _FILLED_ENTRIES:
+            _filled.pop(next(iter(_filled)))
+    return filled
 
 
 _C = TypeVar("_C")
