@@ -76,12 +76,19 @@ _VERB = re.compile(r"[a-z]{3,}")
 _VOWELS = frozenset("aeiou")
 
 
+_DO = frozenset({"do", "does", "did", "don", "doesn", "didn"})  # "didn't": didn, t
+
+
 def _past_tenses(words: list[re.Match[str]]) -> list[str]:
-    """The past tense of each lowercase word, as data writes a state: "which files did this
-    PR add?" asks for the status ``added``, "which runs fail?" for ``failed``. Only a value
-    of the data is a span that names anything, so a word that is no verb costs nothing."""
-    found = []
-    for match in words:
+    """The past tense of each lowercase word after "did" (or "do", "does"), as data writes
+    a state: "which files did this PR add?" asks for the status ``added``, "which jobs did
+    someone cancel?" for ``cancelled``. Without the auxiliary a word is more often a noun
+    ("it had the label" is no ``labeled`` event)."""
+    found: list[str] = []
+    after = next((i for i, m in enumerate(words) if m.group().lower() in _DO), None)
+    if after is None:
+        return found
+    for match in words[after + 1 :]:
         word = match.group()
         if not _VERB.fullmatch(word) or word.endswith(("ed", "us", "is")) or is_stopword(word):
             continue

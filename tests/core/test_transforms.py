@@ -1756,6 +1756,8 @@ def test_a_verb_names_the_state_it_leaves(question: str, state: str) -> None:
     assert asked <= _kept_ids(plan)
     assert "stopped" in question_spans("Which runs did it stop?")
     assert not {"thised", "filesed", "runsed"} & question_spans("Which runs did this file fail?")
+    assert "labeled" not in question_spans("Which issue had the label?"), "a noun, no verb"
+    assert "merged" in question_spans("Which ones didn't they merge?")
 
 
 def test_a_plural_in_lowercase_names_a_capitalised_value() -> None:
