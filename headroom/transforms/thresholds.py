@@ -33,12 +33,21 @@ _AT_MOST = r"at\s+most|no\s+more\s+than|<="
 
 def _number_pattern(tag: str) -> str:
     """A number as a user writes it ("$1,000", "2.5", "10k", "3 million", "5 minutes",
-    "10 MB"), groups tagged."""
+    "10 MB", "a dollar", "two hours": a number word only before a unit), groups tagged."""
     return (
-        rf"[$€£]?\s*(?P<n{tag}>\d[\d,]*(?:\.\d+)?)"
+        rf"(?:[$€£]?\s*(?P<n{tag}>\d[\d,]*(?:\.\d+)?)"
         rf"\s*(?P<s{tag}>(?:k|m|bn|b|thousand|million|billion)(?![a-z]))?"
-        rf"\s*(?P<u{tag}>{_UNIT_WORDS})?(?!\w|\.\d)"
+        rf"\s*(?P<u{tag}>{_UNIT_WORDS})?"
+        rf"|(?P<w{tag}>{_NUMBER_WORDS})\s+(?P<v{tag}>{_UNIT_WORDS}))(?!\w|\.\d)"
     )
+
+
+# Number words a user writes before a unit ("under a dollar", "longer than two hours").
+_WORD_NUMBERS = {"a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0}
+_WORD_NUMBERS |= {"five": 5.0, "six": 6.0, "seven": 7.0, "eight": 8.0, "nine": 9.0}
+_WORD_NUMBERS |= {"ten": 10.0, "twelve": 12.0, "fifteen": 15.0, "twenty": 20.0}
+_WORD_NUMBERS |= {"thirty": 30.0, "fifty": 50.0, "hundred": 100.0}
+_NUMBER_WORDS = "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True))
 
 
 # Units, by kind, in the kind's base (seconds, bytes); a column holds some other one as
@@ -65,13 +74,18 @@ _UNITS: dict[str, tuple[str, float]] = {
     "gb": ("size", 1e9),
     "gigabyte": ("size", 1e9),
     "gib": ("size", 1024.0**3),
+    "dollar": ("money", 1.0),
+    "buck": ("money", 1.0),
+    "euro": ("money", 1.0),
+    "pound": ("money", 1.0),
+    "cent": ("money", 0.01),
 }
 _UNIT_WORDS = "|".join(
     sorted((f"{u}s?" if len(u) > 3 else u for u in _UNITS), key=len, reverse=True)
 )
 # How a column may hold a quantity of each kind: seconds, milliseconds, as written; bytes
 # (decimal and binary units), as written.
-_READINGS = {"time": (1.0, 1e3), "size": (1.0,)}
+_READINGS = {"time": (1.0, 1e3), "size": (1.0,), "money": (1.0,)}
 
 
 _COMPARISON = re.compile(
@@ -79,6 +93,7 @@ _COMPARISON = re.compile(
     rf"|(?P<op>{_AT_LEAST}|{_AT_MOST}|{_ABOVE}|{_BELOW})\s*{_number_pattern('0')})",
     re.IGNORECASE,
 )
+_NUMBER_WORD = re.compile(rf"\b(?:{_NUMBER_WORDS})\s+(?:{_UNIT_WORDS})\b", re.IGNORECASE)
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9}
 _SCALE["billion"] = 1e9
 _OPS: dict[str, Callable[[Any, Any], bool]] = {  # numbers, or ISO dates as text
@@ -99,7 +114,9 @@ def comparisons(question: str) -> tuple[Comparison, ...]:
     """The thresholds ``question`` compares with: ("above", (20.0,)) for "over $20",
     ("at least", (1000.0,)) for "at least 1k", both ends for "between 10 and 20", each
     reading of a quantity with a unit ("5 minutes", "10 MB")."""
-    if len(question.split()) > MAX_QUESTION_WORDS or not any(c.isdigit() for c in question):
+    if len(question.split()) > MAX_QUESTION_WORDS:
+        return ()
+    if not any(c.isdigit() for c in question) and not _NUMBER_WORD.search(question):
         return ()
     found: list[Comparison] = []
     for match in _COMPARISON.finditer(question):
@@ -113,14 +130,32 @@ def comparisons(question: str) -> tuple[Comparison, ...]:
 
 
 def _readings(match: re.Match[str], tag: str, unit: str | None) -> tuple[float, ...]:
-    value = float(match["n" + tag].replace(",", ""))
-    value *= _SCALE.get((match["s" + tag] or "").lower(), 1.0)
+    word = match["w" + tag]
+    if word is not None:  # "a dollar", "two hours"
+        value = _WORD_NUMBERS[word.lower()]
+        unit = match["v" + tag]
+    else:
+        value = float(match["n" + tag].replace(",", ""))
+        value *= _SCALE.get((match["s" + tag] or "").lower(), 1.0)
     if unit is None:
         return (value,)
     name = unit.lower()
     kind, base = _UNITS.get(name) or _UNITS[name[:-1]]  # "minutes": "minute"
     in_base = value * base
-    return (*(in_base * r for r in _READINGS[kind]), value)
+    return tuple(dict.fromkeys((*(in_base * r for r in _READINGS[kind]), value)))
+
+
+# id, track_id, track-id, TrackId, userID; not paid, valid
+_ID = re.compile(r"(?:^|[_\W])(?i:id)$|(?<=[a-z])(?:Id|ID)$")
+
+
+def _names_quantity(stems: frozenset[str], key: str) -> bool:
+    """Whether the question names column ``key`` as a quantity to compare: an identifier
+    named by its item ("tracks shorter than 2 minutes" names TrackId) is no quantity, unless
+    the question says "id"."""
+    if not column_named(stems, key):
+        return False
+    return not _ID.search(key) or "id" in stems
 
 
 def _kind(op: str) -> str:
@@ -141,7 +176,7 @@ def threshold_indices(
     if not asked or not numeric:
         return set()
     stems = question_stems(question)
-    named = [column for key, column in numeric.items() if column_named(stems, key)]
+    named = [column for key, column in numeric.items() if _names_quantity(stems, key)]
     readings = max(len(values) for _, values in asked)
 
     def holders_in(column: Sequence[float | None]) -> Iterator[set[int]]:

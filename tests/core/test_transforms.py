@@ -1504,9 +1504,13 @@ def test_a_yes_no_field_most_items_hold_singles_none_out() -> None:
         ("Tracks between 10 and 20.5", (("at least", (10.0,)), ("at most", (20.5,)))),
         ("Anything above 11,746,141.", (("above", (11746141.0,)),)),
         ("Tracks longer than 5 minutes", (("above", (300.0, 300000.0, 5.0)),)),
-        ("Calls of at least 500ms", (("at least", (0.5, 500.0, 500.0)),)),
+        ("Calls of at least 500ms", (("at least", (0.5, 500.0)),)),
         ("Files bigger than 10 MB", (("above", (1e7, 10.0)),)),
         ("Over 10m users", (("above", (1e7,)),)),
+        ("Invoices under a dollar", (("below", (1.0,)),)),
+        ("Calls longer than two hours", (("above", (7200.0, 7.2e6, 2.0)),)),
+        ("Orders of more than 5 dollars", (("above", (5.0,)),)),
+        ("More than a few of them", ()),
         ("The top 5 by size", ()),
         ("More than one of them", ()),
         ("Version 2.0 over there", ()),
@@ -1606,6 +1610,35 @@ def test_a_threshold_on_a_column_the_question_does_not_name_is_found_past_the_id
     wanted = [t["TrackId"] for t in tracks if t["Milliseconds"] > 600_000]
     assert 10 < len(wanted) < 1300 // 4
     assert {*wanted} <= _kept_ids_of(plan, "TrackId")
+
+
+@pytest.mark.parametrize(
+    ("question", "chosen"),
+    [
+        ("Which tracks are shorter than 2 minutes?", lambda t: t["Milliseconds"] < 120_000),
+        ("Which tracks cost under a dollar?", lambda t: t["UnitPrice"] < 1),
+    ],
+)
+def test_an_id_the_question_names_by_its_item_is_no_quantity(question: str, chosen: Any) -> None:
+    """ "Tracks shorter than 2 minutes" names ``TrackId`` ("tracks"): 119 ids are under 120,
+    few enough to pass for the answer. An id is compared only when the question says "id"."""
+    tracks = [
+        {
+            "TrackId": i,
+            "Name": f"Track {i}",
+            "Milliseconds": 150_000 + (i * 7919) % 500_000,
+            "UnitPrice": 1.99 if i % 9 else 0.99,
+        }
+        for i in range(1, 1300)
+    ]
+    for i in range(7, 1300, 45):
+        tracks[i - 1]["Milliseconds"] = 60_000 + i
+    plan = Headroom().simulate(tool_request(json.dumps(tracks), question))
+    wanted = {t["TrackId"] for t in tracks if chosen(t)}
+    assert 10 < len(wanted) < 1300 // 4
+    assert wanted <= _kept_ids_of(plan, "TrackId")
+    by_id = Headroom().simulate(tool_request(json.dumps(tracks), "Which have an id under 20?"))
+    assert set(range(1, 20)) <= _kept_ids_of(by_id, "TrackId")
 
 
 def _kept_ids_of(plan: Any, key: str) -> set[int]:
