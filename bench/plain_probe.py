@@ -5,16 +5,16 @@ for is sent.
 
 The other probes build their questions from the data; these are written by hand, one per
 kind of group a user asks for in plain words: a value without its field ("Which countries
-are in Africa?"), a yes/no field ("Which countries are landlocked?"), a threshold with a unit
-("Which tracks are longer than 10 minutes?"), a lowercase plural ("Which repos belong to
-organizations?"), a missing value ("Which countries have no capital?") or a present one
-("Which customers have a fax number?"), a log level written as a code ("Show me the
-errors." of Android's ``"level": "E"``), a period or a range of them ("Which invoices are
-from 2023?", "from January 2022 to March 2022"), words the data joins ("pull request" for
-``pull_request``), a verb for the state it leaves ("What files did this PR add?" of
-``"status": "added"``). Each question names its workload and says which items it asks for.
-Groups of more than a third of a short list or a quarter of a long one are beyond what a
-question singles out, and are not asked.
+are in Africa?"), a yes/no field ("Which countries are landlocked?"), a threshold with a
+unit ("Which tracks are longer than 10 minutes?", "under a dollar"), a lowercase plural
+("Which repos belong to organizations?"), a missing value ("Which countries have no
+capital?") or a present one ("Which customers have a fax number?"), a log level written as a
+code ("Show me the errors." of Android's ``"level": "E"``), a period or a range of them
+("Which invoices are from 2023?", "from January 2022 to March 2022"), words the data joins
+("pull request" for ``pull_request``), a verb for the state it leaves ("What files did this
+PR add?" of ``"status": "added"``). Each question names its workload and says which items it
+asks for. Groups of more than a third of a short list or a quarter of a long one are beyond
+what a question singles out, and are not asked.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ QUESTIONS: list[tuple[str, str, Callable[[Any], bool]]] = [
     ("dev-18", "Which results are in MiniParse?", equals("repository.name", "MiniParse")),
     ("dev-20", "Which invoices were billed to Germany?", equals("BillingCountry", "Germany")),
     ("dev-20", "Which invoices are over $20?", lambda x: x["Total"] > 20),
+    ("dev-20", "Which invoices were under a dollar?", lambda x: x["Total"] < 1),
     ("dev-20", "Which invoices are from 2023?", lambda x: x["InvoiceDate"].startswith("2023")),
     (
         "dev-20",
@@ -79,6 +80,7 @@ QUESTIONS: list[tuple[str, str, Callable[[Any], bool]]] = [
     ("dev-21", "Which tracks are by Led Zeppelin?", equals("Artist", "Led Zeppelin")),
     ("dev-21", "List the tracks composed by Jimi Hendrix.", equals("Composer", "Jimi Hendrix")),
     ("dev-21", "Which tracks are longer than 10 minutes?", lambda x: x["Milliseconds"] > 600_000),
+    ("dev-21", "Which tracks are shorter than 2 minutes?", lambda x: x["Milliseconds"] < 120_000),
     ("dev-17", "Which issues have an assignee?", lambda x: bool(x.get("assignee"))),
     ("dev-17", "Which issues have a milestone?", lambda x: bool(x.get("milestone"))),
     ("dev-22", "Which customers live in the USA?", equals("Country", "USA")),
