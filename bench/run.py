@@ -61,7 +61,7 @@ def cold_engine() -> Headroom:
     rankings.ranking.cache_clear()
     rankings.question_stems.cache_clear()
     rankings.asks_for_the_last.cache_clear()
-    rankings.clear_date_columns()
+    rankings.date_columns_memo.clear()
     empty_fields.lacked_fields.cache_clear()
     empty_fields.held_fields.cache_clear()
     neighbours.neighbour_reach.cache_clear()

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..options import ToolProfile
 from .asked_groups import asked_group
+from .list_memo import ListMemo
 from .log_levels import add_level_words
 from .named_values import asked_items, question_spans
 from .neighbours import neighbour_reach, neighbours
@@ -101,11 +102,10 @@ _signals_memo: dict[
 ] = {}
 _signals_lock = threading.Lock()
 _SIGNALS_MEMO_ENTRIES = 32  # like the parse memo: holds lists of that many documents at most
-# Item parts by list identity, held like the signal scans: recall searches the same parsed
-# list for a later question's terms.
-_parts_memo: dict[int, tuple[list[Any], _ListParts]] = {}
-_PARTS_MEMO_ENTRIES = 32  # like the parse memo: recall's later questions find them
-_columns_memo: dict[int, tuple[list[Any], dict[str, list[float | None]]]] = {}
+# Item parts and numeric columns by list: recall searches the same parsed list for a later
+# question's terms, and compares its columns with a later question's thresholds.
+_parts_memo: ListMemo[_ListParts] = ListMemo()
+_columns_memo: ListMemo[dict[str, list[float | None]]] = ListMemo()
 
 
 def parse_json(text: str) -> Any:
@@ -326,18 +326,13 @@ class _ListParts:
 
 
 def _list_entry(items: list[Any]) -> _ListParts:
-    with _signals_lock:
-        hit = _parts_memo.get(id(items))
-    if hit is not None and hit[0] is items:
-        return hit[1]
+    return _parts_memo.get_or_compute(items, lambda: _read_parts(items))
+
+
+def _read_parts(items: list[Any]) -> _ListParts:
     parts = [item_parts(item) for item in items]
     add_level_words(items, parts)  # "level": "E" says "error" in no word
-    entry = _ListParts(parts)
-    with _signals_lock:
-        _parts_memo[id(items)] = (items, entry)
-        while len(_parts_memo) > _PARTS_MEMO_ENTRIES:
-            _parts_memo.pop(next(iter(_parts_memo)))
-    return entry
+    return _ListParts(parts)
 
 
 def list_parts(items: list[Any]) -> list[tuple[list[str], list[str]]]:
@@ -419,16 +414,7 @@ def numeric_columns(items: list[Any]) -> dict[str, list[float | None]]:
     position: ``"0"``, ``"1"``...). Memoized by list, as item parts are (recall asks them
     of the same parsed lists for every new question setting a threshold). Shared: not to
     be changed."""
-    with _signals_lock:
-        hit = _columns_memo.get(id(items))
-    if hit is not None and hit[0] is items:
-        return hit[1]
-    columns = _numeric_columns(items)
-    with _signals_lock:
-        _columns_memo[id(items)] = (items, columns)
-        while len(_columns_memo) > _PARTS_MEMO_ENTRIES:
-            _columns_memo.pop(next(iter(_columns_memo)))
-    return columns
+    return _columns_memo.get_or_compute(items, lambda: _numeric_columns(items))
 
 
 def _numeric_columns(items: list[Any]) -> dict[str, list[float | None]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -22,6 +21,7 @@ from operator import itemgetter
 from typing import Any
 
 from ..questions import MAX_QUESTION_WORDS, asked_count
+from .list_memo import ListMemo
 
 MAX_RANK = 25
 _HIGH = frozenset(
@@ -166,34 +166,16 @@ def _ends(column: Sequence[Any], count: int, last: bool, first: bool) -> set[int
     return keep
 
 
-# Date columns by list identity; each entry holds its list, so the identity cannot be reused
-# by another list while the entry lives. Recall asks them of the same parsed lists for every
-# new question that names a date ("from 2023"), compression once per list.
-_date_memo: dict[int, tuple[Sequence[Any], dict[str, list[str | None]]]] = {}
-_date_lock = threading.Lock()
-_DATE_MEMO_ENTRIES = 32
+# Date columns by list: recall asks them of the same parsed lists for every new question
+# that names a date ("from 2023"), compression once per list.
+date_columns_memo: ListMemo[dict[str, list[str | None]]] = ListMemo()
 
 
 def date_columns(items: Sequence[Any]) -> dict[str, list[str | None]]:
     """Top-level fields of object items whose values are mostly dates that sort as text,
     each as its column (None where an item holds something else). Shared: not to be
     changed."""
-    with _date_lock:
-        hit = _date_memo.get(id(items))
-    if hit is not None and hit[0] is items:
-        return hit[1]
-    columns = _date_columns(items)
-    with _date_lock:
-        _date_memo[id(items)] = (items, columns)
-        while len(_date_memo) > _DATE_MEMO_ENTRIES:
-            _date_memo.pop(next(iter(_date_memo)))
-    return columns
-
-
-def clear_date_columns() -> None:
-    """Forget the date columns read (a cold start, for benchmarks)."""
-    with _date_lock:
-        _date_memo.clear()
+    return date_columns_memo.get_or_compute(items, lambda: _date_columns(items))
 
 
 def _date_columns(items: Sequence[Any]) -> dict[str, list[str | None]]:

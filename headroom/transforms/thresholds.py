@@ -15,13 +15,13 @@ import functools
 import math
 import operator
 import re
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import compress, count, repeat
 from typing import Any, TypeVar
 
 from ..questions import MAX_QUESTION_WORDS
 from ..written_forms import date_at
+from .list_memo import ListMemo
 from .rankings import column_named, date_columns, question_stems
 
 _ABOVE = r"over|above|more\s+than|greater\s+than|larger\s+than|higher\s+than|bigger\s+than"
@@ -192,26 +192,15 @@ def threshold_indices(
     return _few_past(named, list(numeric.values()), holders_in, most)
 
 
-# Numeric columns with NaN for "no value", by column identity (each entry holds its column):
-# the columns are memoized by list, and a new question's thresholds compare them again.
-_filled: dict[int, tuple[Sequence[float | None], list[float]]] = {}
-_FILLED_ENTRIES = 256
-
-
-_filled_lock = threading.Lock()
+# Numeric columns with NaN for "no value", by column: the columns are memoized by list, and
+# a new question's thresholds compare them again.
+_filled: ListMemo[list[float]] = ListMemo(max_entries=256)
 
 
 def _nan_filled(column: Sequence[float | None]) -> list[float]:
-    with _filled_lock:
-        hit = _filled.get(id(column))
-    if hit is not None and hit[0] is column:
-        return hit[1]
-    filled = [math.nan if value is None else value for value in column]
-    with _filled_lock:
-        _filled[id(column)] = (column, filled)
-        while len(_filled) > _FILLED_ENTRIES:
-            _filled.pop(next(iter(_filled)))
-    return filled
+    return _filled.get_or_compute(
+        column, lambda: [math.nan if value is None else value for value in column]
+    )
 
 
 _C = TypeVar("_C")
