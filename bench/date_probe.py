@@ -19,7 +19,6 @@ import json
 import random
 import re
 import sys
-from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.filter_probe import identity  # noqa: E402
-from bench.probe_support import ask, print_tallies, results_table, scalars, workload_lists  # noqa: E402
+from bench.probe_support import Tally, ask, results_table, scalars, workload_lists  # noqa: E402
 from headroom import Headroom  # noqa: E402
 
 ISO_DAY = re.compile(r"^(\d{4})-(\d\d)-(\d\d)")
@@ -91,9 +90,8 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="list every question with a loss")
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
-    table = results_table("Days asked for and not sent whole", "workload", "question", "not sent")
-    asked: Counter[str] = Counter()
-    lost: Counter[str] = Counter()
+    losses = results_table("Days asked for and not sent whole", "workload", "question", "not sent")
+    tally = Tally(losses, args.verbose)
     for name, request, at, items in workload_lists():
         dumps = [json.dumps(x, ensure_ascii=False) for x in items]
         for pairs in list(date_fields(items).values())[:2]:
@@ -115,12 +113,8 @@ def main() -> None:
                     ids = [x for x in (identity(items[j], dumps) for j in wanted) if x]
                     line = f"Today's date is {today:%A, %B %-d, %Y}." if today else ""
                     sent = ask(engine, request, at, question, args.follow_up, line)
-                    missing = [x for x in ids if x not in sent]
-                    asked[kind] += len(ids)
-                    lost[kind] += len(missing)
-                    if missing and args.verbose:
-                        table.add_row(name[:6], question, f"{len(missing)}/{len(ids)}")
-    print_tallies(table, "Items of the day asked for", "writing", "asked for", asked, lost)
+                    tally.add(name, question, kind, ids, sent)
+    tally.print("Items of the day asked for", "writing", "asked for")
 
 
 if __name__ == "__main__":

@@ -126,6 +126,27 @@ def print_losses(table: Table, asked: int) -> None:
     console.print(f"questions asked: {asked}; items not sent: {len(table.rows)}")
 
 
+class Tally:
+    """What a probe counts per kind of question: the items asked for, those not sent, and
+    (``verbose``) each question that lost some, as a row of ``losses``."""
+
+    def __init__(self, losses: Table, verbose: bool) -> None:
+        self.losses, self.verbose = losses, verbose
+        self.asked: Counter[str] = Counter()
+        self.lost: Counter[str] = Counter()
+
+    def add(self, workload: str, question: str, kind: str, ids: list[str], sent: str) -> None:
+        """Count ``ids`` (texts of the items asked for) against what was ``sent``."""
+        missing = [x for x in ids if x not in sent]
+        self.asked[kind] += len(ids)
+        self.lost[kind] += len(missing)
+        if missing and self.verbose:
+            self.losses.add_row(workload[:6], question, f"{len(missing)}/{len(ids)}")
+
+    def print(self, title: str, kind: str, counted: str) -> None:
+        print_tallies(self.losses, title, kind, counted, self.asked, self.lost)
+
+
 def print_tallies(
     losses: Table, title: str, kind: str, counted: str, asked: Counter[str], lost: Counter[str]
 ) -> None:

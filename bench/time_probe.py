@@ -18,7 +18,6 @@ import argparse
 import json
 import random
 import sys
-from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.filter_probe import identity  # noqa: E402
-from bench.probe_support import ask, print_tallies, results_table, scalars, workload_lists  # noqa: E402
+from bench.probe_support import Tally, ask, results_table, scalars, workload_lists  # noqa: E402
 from headroom import Headroom  # noqa: E402
 
 # (format, how many characters of the value it reads): the formats of the workloads' sources.
@@ -89,9 +88,8 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="list every question with a loss")
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
-    table = results_table("Moments asked for and not sent whole", "workload", "question", "lost")
-    asked: Counter[str] = Counter()
-    lost: Counter[str] = Counter()
+    losses = results_table("Moments asked for and not sent whole", "workload", "question", "lost")
+    tally = Tally(losses, args.verbose)
     for name, request, at, items in workload_lists():
         dumps = [json.dumps(x, ensure_ascii=False) for x in items]
         for rows in list(time_fields(items).values())[:1]:
@@ -108,12 +106,8 @@ def main() -> None:
                         continue
                     ids = [x for x in (identity(items[j], dumps) for j in wanted_here) if x]
                     sent = ask(engine, request, at, question, args.follow_up)
-                    missing = [x for x in ids if x not in sent]
-                    asked[kind] += len(ids)
-                    lost[kind] += len(missing)
-                    if missing and args.verbose:
-                        table.add_row(name[:6], question, f"{len(missing)}/{len(ids)}")
-    print_tallies(table, "Events of the moment asked for", "writing", "asked for", asked, lost)
+                    tally.add(name, question, kind, ids, sent)
+    tally.print("Events of the moment asked for", "writing", "asked for")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The items a question asks for as a group by what they are, not by a word they hold: a
 yes/no field it names ("which are landlocked?"), a threshold it sets ("a total over $18",
-"after March 2021"), a field they lack ("which have no capital?"). Compression keeps them, and
-recall brings them back when a later question asks; both ask here.
+"after March 2021"), a field they lack or hold ("which have no capital?", "a fax number").
+Compression keeps them, and recall brings them back when a later question asks; both ask
+here.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .empty_fields import lacking_items
+from .empty_fields import lacking_or_holding_items
 from .flags import asked_flag_items
 from .named_values import asked_group_most
 from .thresholds import comparisons, date_comparisons, date_threshold_indices, threshold_indices
@@ -24,7 +25,8 @@ def asked_group(items: list[Any], question: str, columns: Callable[[], Columns])
     if not question:
         return set()
     most = asked_group_most(len(items))
-    group = asked_flag_items(items, question, most) | lacking_items(items, question, most)
+    group = asked_flag_items(items, question, most)
+    group |= lacking_or_holding_items(items, question, most)
     if comparisons(question):
         group |= threshold_indices(columns(), question, most)
     if date_comparisons(question):

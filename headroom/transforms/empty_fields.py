@@ -95,7 +95,7 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def lacking_items(items: Sequence[Any], question: str, most: int) -> set[int]:
+def lacking_or_holding_items(items: Sequence[Any], question: str, most: int) -> set[int]:
     """Indices of the items where a field the question asks to lack ("no capital") is null,
     empty or absent, or where one it asks to hold ("a fax number") has a value, each field
     when at most ``most`` (and some) items are so."""
