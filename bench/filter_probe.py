@@ -1,6 +1,7 @@
 """Ask for every item of a list that holds a rare value, and check that each one is sent.
 
     python bench/filter_probe.py [--seed N] [--per-list K] [--lower] [--plural] [--flags]
+                                 [--part] [--follow-up]
 
 item_probe.py names one item; users also ask for a group: "Which ones have type
 Organization?", "Show me all the Protected AAC audio file ones." This picks a field of a long
@@ -10,7 +11,11 @@ each of them is in what would be sent (by a value of its own that no other item 
 ``--lower`` the value is written in lowercase, as a user who has not seen the data might;
 with ``--plural``, as an English plural ("Which ones are Organizations?"). With ``--flags``
 the group is the items with a yes/no field set, or unset, that a few of them have ("Which
-ones are landlocked?", "Which ones are not un member?").
+ones are landlocked?", "Which ones are not un member?"). With ``--part`` the group is the
+items that mention a name found inside longer values ("ProcessThread" in the thread
+"ProcessThread(sid:1 cport:-1):"), held by as few items as compression keeps whole for a
+question's terms (at most one in ten of a long list). With ``--follow-up`` the question comes
+after the whole chat, as a later question, which recall answers.
 """
 
 from __future__ import annotations
@@ -39,7 +44,13 @@ TEMPLATES = (
     "Are there any with {field} = {value}? Give me all of them.",
 )
 PLURAL_TEMPLATES = ("Which ones are {value}?", "List the {value}.", "Show me all the {value}.")
+PART_TEMPLATES = (
+    "Which ones mention {term}?",
+    "Show me all the entries with {term} in the {field}.",
+    "What do we have for {term}?",
+)
 MAX_DISTINCT = 15
+_NAME = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z][A-Za-z0-9_]{4,}(?![A-Za-z0-9_])")
 
 
 def identity(item: dict[str, Any], dumps: list[str]) -> str | None:
@@ -65,6 +76,48 @@ def flag_groups(items: list[Any]) -> list[tuple[str, str, list[int]]]:
             if 0 < len(held) <= len(items) // 4:
                 found.append((key, words if wanted else f"not {words}", held))
     return found
+
+
+def part_groups(items: list[Any], dumps: list[str]) -> list[tuple[str, str, list[int]]]:
+    """(field, name, indices of the items whose JSON mentions it) for each name-like word
+    (CamelCase, with a digit or an underscore, or a capitalised word never written in
+    lowercase there: "Zappa", not "Thanks") found inside a longer value of a field, held by
+    at least 4 items and at most as many as compression keeps for a term (``_tie_limit``)."""
+    found: dict[str, tuple[str, str]] = {}
+    for item in items:
+        for field, value in scalars(item):
+            if not isinstance(value, str) or "http" in value:
+                continue
+            for name in _NAME.findall(value):
+                if name != value and _name_like(name):
+                    found.setdefault(name.lower(), (field, name))
+    lowered = [d.lower() for d in dumps]
+    joined = "\n".join(dumps)
+    found = {
+        low: (field, name)
+        for low, (field, name) in found.items()
+        if not name.istitle() or not re.search(rf"(?<![A-Za-z0-9_]){low}(?![A-Za-z0-9_])", joined)
+    }
+    limit = _tie_limit(len(items))
+    out = []
+    for low, (field, name) in found.items():
+        word = re.compile(rf"(?<![a-z0-9_]){re.escape(low)}(?![a-z0-9_])")
+        held = [i for i, d in enumerate(lowered) if word.search(d)]
+        if 4 <= len(held) <= limit:
+            out.append((field, name, held))
+    return sorted(out, key=lambda g: g[1])
+
+
+def _name_like(word: str) -> bool:
+    inner_capital = any(c.isupper() for c in word[1:]) and not word.isupper()
+    return inner_capital or any(c.isdigit() or c == "_" for c in word) or word.istitle()
+
+
+def _tie_limit(n: int) -> int:
+    """How many items holding a question's term compression keeps, all alike
+    (``question_hits._with_ties`` with the list's ``max_keep``)."""
+    keep = min(25, max(5, n // 20))
+    return max(2 * keep, n // 10)
 
 
 def groups(items: list[Any]) -> list[tuple[str, str, list[int]]]:
@@ -94,6 +147,8 @@ def main() -> None:
         "--plural", action="store_true", help='ask for "Organizations" (words not ending in s)'
     )
     parser.add_argument("--flags", action="store_true", help='"Which ones are landlocked?"')
+    parser.add_argument("--part", action="store_true", help='"Which ones mention ProcessThread?"')
+    parser.add_argument("--follow-up", action="store_true", help="ask after the whole chat")
     args = parser.parse_args()
     rng, engine = random.Random(args.seed), Headroom()
     table = results_table(
@@ -102,20 +157,25 @@ def main() -> None:
     asked = partial = lost = total = 0
     for name, request, at, items in workload_lists():
         dumps = [json.dumps(x, ensure_ascii=False) for x in items]
-        found = flag_groups(items) if args.flags else groups(items)
+        if args.part:
+            found = part_groups(items, dumps)
+        else:
+            found = flag_groups(items) if args.flags else groups(items)
         if args.plural:
             found = [g for g in found if g[1].isalpha() and not g[1].endswith("s")]
         rng.shuffle(found)
         for field, value, holders in found[: args.per_list]:
             key = field.rsplit(".", 1)[-1].replace("_", " ")
             spelt = value.lower() if args.lower else value
-            if args.flags:
+            if args.part:
+                question = rng.choice(PART_TEMPLATES).format(term=spelt, field=key)
+            elif args.flags:
                 question = rng.choice(PLURAL_TEMPLATES[:1]).format(value=value)
             elif args.plural:
                 question = rng.choice(PLURAL_TEMPLATES).format(value=spelt + "s")
             else:
                 question = rng.choice(TEMPLATES).format(field=key, value=spelt)
-            sent = ask(engine, request, at, question, follow_up=False)
+            sent = ask(engine, request, at, question, follow_up=args.follow_up)
             ids = [x for x in (identity(items[i], dumps) for i in holders) if x]
             missing = [x for x in ids if x not in sent]
             asked += 1

@@ -74,6 +74,7 @@ def cold_engine() -> Headroom:
     tool_output._candidates = tool_output._Memo()
     recall._memo = recall._Memo()
     recall._outputs = recall._Memo(max_entries=32)
+    recall._asked_of = recall._Memo(max_entries=256)
     recall._visible_json.cache_clear()
     recall._recall_body.cache_clear()
     from headroom import analysis

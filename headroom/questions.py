@@ -339,15 +339,21 @@ _QUOTED = re.compile(r"[\"“'‘`]([^\"”'’`]{2,80})[\"”'’`]")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n)(\w+)")
 
 
+_CAMEL_CASE = re.compile(r"[a-z][A-Z]")
+
+
 @functools.lru_cache(maxsize=2048)
 def identifier_terms(text: str) -> tuple[str, ...]:
     """The terms of a question that name one thing rather than a kind of thing: numbers and
     ``#49``, words with digits or inner punctuation (``ome-documentation``, ``fields.py``),
-    capitalised words inside a sentence (``Vacation``) and words in quotes."""
+    capitalised words inside a sentence (``Vacation``), camelCase words, even first in a
+    sentence (``removeLocked``, ``iPhone``), and words in quotes."""
     terms = question_terms(text)
     starters = {m.lower() for m in _SENTENCE_START.findall(text)}
     quoted = {w.lower() for q in _QUOTED.findall(text) for w in _WORD.findall(q)}
-    capitalised = {w.lower() for w in _WORD.findall(text) if w[:1].isupper()} - starters
+    words = _WORD.findall(text)
+    capitalised = {w.lower() for w in words if w[:1].isupper()} - starters
+    capitalised.update(w.lower() for w in words if _CAMEL_CASE.search(w))
     strong = []
     for term in terms:
         if (

@@ -25,7 +25,7 @@ from .log_levels import add_level_words
 from .named_values import asked_items, question_spans
 from .neighbours import neighbour_reach, neighbours
 from .part_index import PartIndex
-from .question_hits import item_question_hits
+from .question_hits import item_question_hits, kept_for_terms
 from .rankings import asks_for_the_last, ranked_indices, ranking
 from .rare_values import extreme_indices, outlier_indices, rare_category_indices
 from .signals import item_signal_tiers
@@ -276,7 +276,7 @@ class Shrinker:
         focused = item_question_hits(
             [p[0] for p in parts],
             self.terms,
-            max_keep=min(25, max(5, len(items) // 20)),
+            max_keep=kept_for_terms(len(items)),
             keep_ties=self.profile.keep_ties,
             index=index,
             from_end=asks_for_the_last(self.question),

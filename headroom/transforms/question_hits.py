@@ -74,6 +74,13 @@ def _canonical(match: str, terms: Sequence[str], spelling_of: Mapping[str, str])
     return spelling_of.get(lowered, lowered)
 
 
+def kept_for_terms(n: int) -> int:
+    """How many of ``n`` items a question's terms keep, best first, before ties
+    (``_with_ties``): compression keeps these in place, and recall brings back as many
+    when the question comes later."""
+    return min(25, max(5, n // 20))
+
+
 def question_hits(
     texts: Sequence[str],
     terms: Sequence[str],

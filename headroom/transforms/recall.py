@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Generic, TypeVar, cast
 
 from ..conversation import role_of, text_of, tool_name_of, tool_names_by_call_id
@@ -52,7 +53,11 @@ from .named_values import (
 )
 from .neighbours import neighbour_reach, neighbours
 from .part_index import PartIndex
-from .question_hits import item_question_hits, question_hits
+from .question_hits import (
+    item_question_hits,
+    kept_for_terms,
+    question_hits,
+)
 from .rankings import asked_end, asks_for_the_last, ranked_indices, ranking
 from .spellings import AccentedWords, LoweredText, accent_spellings
 from .thresholds import comparisons, date_comparisons
@@ -60,7 +65,9 @@ from .tool_output import is_text_part, looks_like_json, split_digest
 
 NAME = "recall"
 RECALL_ID_PREFIX = "call_headroom_recall_"
-MAX_PARTS = 5  # items or lines recalled from one tool output (more for "the 10 largest")
+# Items or lines recalled from one tool output for what the question names, besides the
+# items its terms match (as many as compression keeps for them) and the groups it asks for.
+MAX_PARTS = 5
 # Items recalled for a group the question asks for ("which of them are in Africa?"): as many
 # as compression keeps for it (``asked_group_most``), and at least this many.
 MAX_GROUP_PARTS = 64
@@ -319,18 +326,25 @@ def _output(original: str) -> _Output:
     return _outputs.get_or_compute((original, "", ()), lambda: _Output(original))
 
 
-# A term found this often in a text is too common to single out an item; a term not found
+# A term found at most this often in a text may single out some of its lines; one not found
 # at all cannot. Either way the text need not be parsed (the warm path of an agent loop).
 _MAX_OCCURRENCES = 24
 
 
 def _may_mention(output: _Output, terms: tuple[str, ...]) -> bool:
-    """Whether a term, or else another spelling of one (``accent_spellings``), is there."""
+    """Whether a term, or else another spelling of one (``accent_spellings``), is there: in
+    text, no more often than the lines it could single out; in JSON with long lists, at all
+    (how many items hold it, as compression counts them, decides: "LearnerHandler" is in
+    31 threads' names and in their messages, "public_gists" many times in a few patches)."""
     lowered = output.lowered
-    if any(0 < _occurrences(lowered, needle) <= _MAX_OCCURRENCES for needle in _needles(terms)):
+    counts = [_occurrences(lowered, needle) for needle in _needles(terms)]
+    if any(0 < c <= _MAX_OCCURRENCES for c in counts):
         return True
     spellings = accent_spellings(terms, output.spelling_sources())
-    return any(0 < _occurrences(lowered, needle) <= _MAX_OCCURRENCES for needle in spellings)
+    counts += [_occurrences(lowered, needle) for needle in spellings]
+    if any(0 < c <= _MAX_OCCURRENCES for c in counts):
+        return True
+    return any(counts) and looks_like_json(output.original) and bool(output.arrays)
 
 
 def _needles(terms: Sequence[str]) -> list[str]:
@@ -340,11 +354,13 @@ def _needles(terms: Sequence[str]) -> list[str]:
 def _occurrences(lowered: str, needle: str) -> int:
     """How often ``needle`` occurs in ``lowered``; a number only where it is not part of a
     longer one (``63`` is not in ``11503763``: a list three times as long must not hide
-    issue #63 behind the ids that happen to contain it)."""
+    issue #63 behind the ids that happen to contain it). A number is counted only up to
+    ``_MAX_OCCURRENCES + 1``: past that, how far past does not matter."""
     count = lowered.count(needle)
     if count <= _MAX_OCCURRENCES or not needle.isdigit():
         return count
-    return len(re.findall(rf"(?<![0-9]){needle}(?![0-9])", lowered))
+    whole = re.finditer(rf"(?<![0-9]){needle}(?![0-9])", lowered)
+    return sum(1 for _ in islice(whole, _MAX_OCCURRENCES + 1))
 
 
 def _missing_parts(
@@ -352,13 +368,16 @@ def _missing_parts(
 ) -> list[str]:
     document = parse_json(original)
     if is_json_document(document):
-        arrays = _output(original).arrays
-        return _json_parts(arrays, compressed, asked, spans, ranks)
+        named, most = _asked_of.get_or_compute(
+            (original, "latest" if ranks else "", (asked.question, *asked.terms, *sorted(spans))),
+            lambda: _asked_items(_output(original).arrays, asked, spans, ranks),
+        )
+        return _json_parts(named, most, compressed, asked.terms)
     lines = original.split("\n")
     if len(lines) < _MIN_ARRAY:
         return []
-    hits = question_hits(lines, asked.terms, max_keep=0)
-    return [lines[i] for i in sorted(hits) if lines[i] not in compressed][:MAX_PARTS]
+    hits = question_hits(lines, asked.terms, max_keep=kept_for_terms(len(lines)))
+    return [lines[i] for i in sorted(hits) if lines[i] not in compressed]
 
 
 @functools.lru_cache(maxsize=16)  # a new question of an agent loop asks of the same outputs
@@ -379,13 +398,12 @@ def _visible_json(compressed: str) -> tuple[str, bool]:
     return (compressed, False) if shown is None else (shown, True)
 
 
-def _json_parts(
-    arrays: list[list[Any]],
-    compressed: str,
-    asked: RecallTerms,
-    spans: frozenset[str],
-    any_column: bool,
-) -> list[str]:
+def _asked_items(
+    arrays: list[list[Any]], asked: RecallTerms, spans: frozenset[str], any_column: bool
+) -> tuple[list[Any], int]:
+    """(the items of ``arrays`` the question asks for, first what it asks most plainly; how
+    many of them to bring back at most). It does not depend on how the output was
+    compressed: the rolling window's harder passes over a long chat reuse it."""
     terms = asked.terms
     ranks = ranking(asked.question)
     reach = neighbour_reach(asked.question)
@@ -398,7 +416,9 @@ def _json_parts(
         # about "Black Hole Sun", the track "Black" is not asked about
         covered = "\n".join(spelt_values(index, spans)).lower()
         own = tuple(t for t in terms if t not in covered) if covered else terms
-        hits = item_question_hits([p[0] for p in list_parts(items)], own, max_keep=0, index=index)
+        # the items its terms match, as many as compression keeps for them in place
+        keep = kept_for_terms(len(items))
+        hits = item_question_hits([p[0] for p in list_parts(items)], own, keep, index=index)
         spelt = named_items(index, spans)
         hits |= spelt
         first: set[int] = set()  # what the question asks most plainly, before other hits
@@ -421,7 +441,19 @@ def _json_parts(
         named.extend(items[i] for i in sorted(ends))
         first -= ends
         named.extend(items[i] for i in sorted(first))
-        named.extend(items[i] for i in sorted(hits - first - ends))
+        matched = hits - first - ends
+        named.extend(items[i] for i in sorted(matched))
+        most += max(0, len(matched) - MAX_PARTS)
+    return named, most
+
+
+# The items a question asks for, by (original, "latest" or "", (question, terms, spans)).
+_asked_of: _Memo[tuple[list[Any], int]] = _Memo(max_entries=256)
+
+
+def _json_parts(named: list[Any], most: int, compressed: str, terms: Sequence[str]) -> list[str]:
+    """The items of ``named`` (at most ``most``) that ``compressed`` does not show, each as
+    minified JSON (an item too long to send whole, shortened)."""
     if not named:
         return []
     shown, sort_keys = _visible_json(compressed)  # only now: writing out costs a pass

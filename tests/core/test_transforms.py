@@ -303,6 +303,54 @@ def test_a_follow_up_recalls_a_group_as_large_as_compression_keeps() -> None:
     assert plan.tokens_after < plan.tokens_before / 3
 
 
+def _thread_events() -> tuple[list[dict[str, Any]], dict[str, set[int]]]:
+    """1,100 log events; a few threads' names (inside longer values) are held by 7 to 62."""
+    events = [
+        {"id": i, "thread": f"RecvWorker:{i % 7}", "message": f"tick {i}", "level": "WARN"}
+        for i in range(1100)
+    ]
+    held: dict[str, set[int]] = {}
+    for name, step, first in (("LearnerHandler", 35, 3), ("ProcessThread", 150, 11)):
+        held[name] = set(range(first, 1100, step))
+        for i in held[name]:
+            events[i]["thread"] = f"{name}-/10.10.34.{i % 250}:{40000 + i}:{name}@263"
+            events[i]["message"] = f"{name} sent a packet to follower {i % 4}"
+    held["removeLocked"] = set(range(17, 1100, 120))
+    for i in held["removeLocked"]:
+        events[i]["message"] = f"ActivityStack: removeLocked task {i}"
+    return events, held
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "name"),
+    [
+        ("Which events came from the LearnerHandler thread?", "LearnerHandler"),  # 32 items
+        ("Show me the ProcessThread entries.", "ProcessThread"),  # 8 items
+        ("removeLocked: which ones?", "removeLocked"),  # camelCase, first in its sentence
+    ],
+)
+def test_a_follow_up_naming_a_term_recalls_as_many_items_as_compression_keeps(
+    follow_up: str, name: str
+) -> None:
+    """A term inside longer values (a thread's name) held by more items than the few a
+    question singles out: asked in place, compression keeps all of them (ties, up to one in
+    ten); asked later, recall brings all of them back, not five."""
+    events, held = _thread_events()
+    messages = tool_request(json.dumps(events), "List the events.", name="events")
+    shown = compressed_tool(Headroom().simulate(messages))
+    assert sum(f'"id":{i},' not in shown for i in held[name]) > 3
+    in_place = tool_request(json.dumps(events), follow_up, name="events")
+    assert all(f'"id":{i},' in compressed_tool(Headroom().simulate(in_place)) for i in held[name])
+    messages += [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": follow_up},
+    ]
+    plan = Headroom().simulate(messages)
+    sent = plan.messages[3]["content"] + _recalled(plan.messages)
+    assert all(f'"id":{i},' in sent for i in held[name])
+    assert plan.tokens_after < plan.tokens_before / 3
+
+
 @pytest.mark.parametrize(
     ("follow_up", "end"),
     [
