@@ -489,6 +489,16 @@ def tool_question_terms(
     return tuple(dict.fromkeys((*relative, *terms)))[:_TERM_LIMIT] if relative else terms
 
 
+def argument_only_terms(terms: tuple[str, ...], question: str) -> frozenset[str]:
+    """Those of ``tool_question_terms`` that the call's arguments give and the user's words
+    do not (neither their ``question_terms`` nor the days they name: those are dates)."""
+    own = question_terms(question)
+    return frozenset(t for t in terms if t not in own and not _DAY_TERM.fullmatch(t))
+
+
+_DAY_TERM = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 @functools.lru_cache(maxsize=2048)
 def _two_part_terms(question: str, arguments: str) -> tuple[str, ...]:
     """``question_terms(question + "\n" + arguments)``, from each part's memoised words."""
@@ -498,9 +508,10 @@ def _two_part_terms(question: str, arguments: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=4096)
 def argument_words(arguments: str) -> str:
     """What a tool call's arguments say it looks for: their values, not the parameter names
-    (``service``, ``query``), and not the paging numbers (``"limit": 1200``) that say how much
-    to return rather than what. Arguments that are not a JSON object are taken whole (and
-    very long ones only in part: a question's terms come from its first words)."""
+    (``service``, ``query``), not the paging numbers (``"limit": 1200``) that say how much
+    to return rather than what, and not the ordering (``"sort": "comments"``). Arguments
+    that are not a JSON object are taken whole (and very long ones only in part: a
+    question's terms come from its first words)."""
     if len(arguments) > _MAX_ARGUMENT_CHARS:
         return arguments[:_MAX_ARGUMENT_CHARS]
     try:
@@ -548,11 +559,19 @@ PAGING_PARAMETERS = frozenset(
 )
 
 
+# Parameters whose values say how to order the answer ("sort": "comments", "order":
+# "desc"), not what it is about.
+ORDERING_PARAMETERS = frozenset(
+    {"sort", "sort_by", "sortby", "order", "order_by", "orderby", "direction", "dir"}
+)
+
+
 def _collect_values(value: Any, key: str | None, words: list[str], depth: int) -> None:
     if depth > 32:
         return
     if isinstance(value, str):
-        words.append(value)
+        if key is None or key.lower() not in ORDERING_PARAMETERS:
+            words.append(value)
     elif isinstance(value, bool) or value is None:
         return
     elif isinstance(value, (int, float)):

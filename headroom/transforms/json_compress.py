@@ -94,10 +94,11 @@ class _ParseMemo:
 
 
 _parsed = _ParseMemo()
-# Signal scans by (list identity, question terms, question, keep_ties); each entry holds its
-# list, so the identity cannot be reused by another list while the entry lives.
+# Signal scans by (list identity, question terms, question, keep_ties, the terms only the
+# call's arguments give); each entry holds its list, so the identity cannot be reused by
+# another list while the entry lives.
 _signals_memo: dict[
-    tuple[int, tuple[str, ...], str, bool],
+    tuple[int, tuple[str, ...], str, bool, frozenset[str]],
     tuple[list[Any], frozenset[int], frozenset[int]],
 ] = {}
 _signals_lock = threading.Lock()
@@ -187,10 +188,17 @@ class Shrinker:
     """One shrinking pass over a parsed document under a profile and the question's terms
     (and the question itself, for the values it spells out whole: ``asked_items``)."""
 
-    def __init__(self, profile: ToolProfile, terms: Sequence[str], question: str = "") -> None:
+    def __init__(
+        self,
+        profile: ToolProfile,
+        terms: Sequence[str],
+        question: str = "",
+        secondary: frozenset[str] = frozenset(),
+    ) -> None:
         self.profile = profile
         self.terms = tuple(terms)
         self.question = question
+        self.secondary = secondary  # terms only the call's arguments give
         self.stats = ShrinkStats()
 
     def shrink(self, value: Any, depth: int = 0, focus: bool = False) -> Any:
@@ -237,7 +245,7 @@ class Shrinker:
     def _signal_indices(self, items: list[Any]) -> tuple[set[int], set[int]]:
         """``_scan_signals``, memoised for this very list (parsed documents are shared, so the
         rolling window's harder pass over the same output does not scan it again)."""
-        key = (id(items), self.terms, self.question, self.profile.keep_ties)
+        key = (id(items), self.terms, self.question, self.profile.keep_ties, self.secondary)
         with _signals_lock:
             hit = _signals_memo.get(key)
         if hit is not None and hit[0] is items:
@@ -280,6 +288,7 @@ class Shrinker:
             keep_ties=self.profile.keep_ties,
             index=index,
             from_end=asks_for_the_last(self.question),
+            secondary=self.secondary,
         )
         if self.question:
             focused |= asked_items(index, question_spans(self.question))

@@ -118,10 +118,13 @@ def item_question_hits(
     keep_ties: bool = True,
     index: PartIndex | None = None,
     from_end: bool = False,
+    secondary: frozenset[str] = frozenset(),
 ) -> set[int]:
     """``question_hits`` for items made of text parts (a JSON array item's keys and values),
     each distinct part scanned once; a match lies inside one part. ``index``, when given, is
-    ``PartIndex(items)`` built already."""
+    ``PartIndex(items)`` built already. ``secondary``: terms that only the tool call's
+    arguments give, not the user's words; they order items within what the user's terms
+    match, and never split it (``_ranked_hits``)."""
     if not terms or not items:
         return set()
     n = len(items)
@@ -141,7 +144,7 @@ def item_question_hits(
         matches.update((first + i, found) for i, found in _term_matches(scan, present).items())
     matches = _without_common(matches, index, terms, n, spelling_of)
     hits = index.gather(matches)
-    return _ranked_hits(hits, terms, n, max_keep, keep_ties, spelling_of, from_end)
+    return _ranked_hits(hits, terms, n, max_keep, keep_ties, spelling_of, from_end, secondary)
 
 
 def _spellings_present(
@@ -228,8 +231,13 @@ def _ranked_hits(
     keep_ties: bool,
     spelling_of: Mapping[str, str],
     from_end: bool = False,
+    secondary: frozenset[str] = frozenset(),
 ) -> set[int]:
-    """The texts to keep out of ``n``, from each text's matches (``question_hits``)."""
+    """The texts to keep out of ``n``, from each text's matches (``question_hits``). Where
+    some texts hold the user's own terms (not only ``secondary`` ones), those rank first,
+    and ties are counted on the user's terms alone: asked for the "Factory" threads of a
+    search for "zookeeper", the 85 Factory events are one answer, those that also say
+    ZooKeeper only come first in it."""
     candidates = sorted(matches)
     # Thousands of items share a few match spellings and term sets (every log line's
     # "error"): each spelling is made canonical, and each set scored, once.
@@ -254,9 +262,16 @@ def _ranked_hits(
     keep = {i for i, hits in pairs if hits in rare}
     # fsum: the same score whatever order a set of terms is iterated in (hash seeds differ)
     score = {h: math.fsum(useful.get(t, 0.0) for t in h) for h in kinds}
-    scored = [(score[hits], i) for i, hits in pairs]
+    own = _own_scores(kinds, useful, spelling_of, secondary) if secondary else None
     order = -1 if from_end else 1
-    ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], order * p[1]))
+    if own is None:
+        scored = [(score[hits], i) for i, hits in pairs]
+        ranked = sorted((p for p in scored if p[0] > 0), key=lambda p: (-p[0], order * p[1]))
+    else:  # ranked by the user's terms, then by all; ties are on the user's terms (on
+        # all of them among the texts holding none of the user's: a negative score)
+        held = [(own[hits], score[hits], i) for i, hits in pairs if score[hits] > 0]
+        held.sort(key=lambda p: (-p[0], -p[1], order * p[2]))
+        ranked = [(o if o > 0 else -s, i) for o, s, i in held]
     cut = _with_ties(ranked, max_keep, n) if keep_ties else max_keep
     kept = ranked[:cut]
     if 1 < cut < len(ranked) and ranked[cut][0] == ranked[cut - 1][0]:
@@ -269,6 +284,21 @@ def _ranked_hits(
 
 
 _NO_SPELLINGS: Mapping[str, str] = {}
+
+
+def _own_scores(
+    kinds: set[frozenset[str]],
+    useful: Mapping[str, float],
+    spelling_of: Mapping[str, str],
+    secondary: frozenset[str],
+) -> dict[frozenset[str], float] | None:
+    """The score of each set of terms held counting only the user's own terms (not the
+    ``secondary`` ones), or None where no text holds one of those."""
+    own = {
+        h: math.fsum(useful.get(t, 0.0) for t in h if spelling_of.get(t, t) not in secondary)
+        for h in kinds
+    }
+    return own if any(v > 0 for v in own.values()) else None
 
 
 def _common_with_spellings(

@@ -31,7 +31,7 @@ from ..conversation import (
 )
 from ..options import ToolProfile
 from ..plan import TransformResult
-from ..questions import question_terms, tool_question_terms
+from ..questions import argument_only_terms, question_terms, tool_question_terms
 from ..tokens import (
     REPLY_PRIMING_TOKENS,
     count_exceeds,
@@ -83,10 +83,12 @@ class Settings(NamedTuple):
     profile: ToolProfile
     terms: tuple[str, ...]
     question: str
+    # the terms only the call's arguments give: they order what the user's words match
+    secondary: frozenset[str] = frozenset()
 
 
-# content, profile, question terms, question, encoding
-_Key = tuple[str, str, tuple[str, ...], str, str]
+# content, profile, question terms, question, encoding, terms only the arguments give
+_Key = tuple[str, str, tuple[str, ...], str, str, tuple[str, ...]]
 
 
 class _Memo:
@@ -136,7 +138,8 @@ def compress_with_terms(text: str, asked: Settings, encoding: str) -> str:
 
 
 def _key(text: str, asked: Settings, encoding: str) -> _Key:
-    return (text, asked.profile.model_dump_json(), asked.terms, asked.question, encoding)
+    secondary = tuple(sorted(asked.secondary))
+    return (text, asked.profile.model_dump_json(), asked.terms, asked.question, encoding, secondary)
 
 
 def _compress_memo(text: str, asked: Settings, encoding: str) -> str:
@@ -261,7 +264,7 @@ def _compress_json(text: str, document: Any, asked: Settings, encoding: str) -> 
     profile = asked.profile
     if not count_exceeds(minified, profile.min_tokens, encoding):
         return minified
-    shrinker = Shrinker(profile, asked.terms, asked.question)
+    shrinker = Shrinker(profile, asked.terms, asked.question, asked.secondary)
     shrunk = shrinker.shrink(document)
     repeats = factored = 0
     if profile.reference_repeats:
@@ -394,7 +397,8 @@ def settings(
     if not any(_needs_terms(text, profile) for text in texts):
         return Settings(profile, (), "")
     terms = tool_question_terms(messages, index, calls)
-    return Settings(profile, terms, user_text_before(messages, index))
+    question = user_text_before(messages, index)
+    return Settings(profile, terms, question, argument_only_terms(terms, question))
 
 
 def _profile(

@@ -351,6 +351,34 @@ def test_a_follow_up_naming_a_term_recalls_as_many_items_as_compression_keeps(
     assert plan.tokens_after < plan.tokens_before / 3
 
 
+def test_the_arguments_that_order_or_page_an_answer_are_no_terms() -> None:
+    arguments = '{"q": "compile", "sort": "comments", "order": "desc", "per_page": 100}'
+    assert argument_words(arguments) == "compile"
+
+
+def test_the_call_arguments_order_what_the_question_names_but_do_not_split_it() -> None:
+    """Asked for the Factory threads' events of a search for "zookeeper": 85 events hold
+    "Factory", 69 say ZooKeeper, 44 both. The 85 are one answer (ties up to one in ten of
+    1,100); the argument's word must not cut the 47 that lack it."""
+    events = [
+        {"id": i, "thread": f"QuorumPeer[myid={i % 3}]", "message": f"tick {i}", "level": "INFO"}
+        for i in range(1100)
+    ]
+    factory = set(range(5, 1100, 13))
+    zookeeper = set(range(5, 1100, 13 * 2)) | set(range(9, 1100, 41))
+    for i in factory:
+        events[i]["thread"] = f"NIOServerCxn.Factory:0.0.0.0/0.0.0.0:{2000 + i}"
+    for i in zookeeper:
+        events[i]["message"] = f"ZooKeeperServer session {i} expired"
+    assert (len(factory), len(zookeeper), len(factory & zookeeper)) == (85, 69, 44)
+    messages = tool_request(
+        json.dumps(events), "Show me all the entries with Factory in the thread.", name="logs"
+    )
+    messages[2]["tool_calls"][0]["function"]["arguments"] = '{"service": "zookeeper"}'
+    shown = compressed_tool(Headroom().simulate(messages))
+    assert all(f'"id":{i},' in shown for i in factory)
+
+
 @pytest.mark.parametrize(
     ("follow_up", "end"),
     [
