@@ -72,6 +72,10 @@ MAX_PARTS = 5
 # as compression keeps for it (``asked_group_most``), and at least this many.
 MAX_GROUP_PARTS = 64
 MAX_UNITS = 3  # recall units after one question
+# The recall units after one question take at most this share of the request's budget
+# (window - output buffer): they sit in the last turns, which the window never drops, so a
+# group of thousands must not crowd out the rest of the chat or fail the request.
+RECALL_BUDGET_SHARE = 4
 _ITEM_PROFILE = ToolProfile(max_array_items=3, max_string_length=2000, shorten_arrays_over=20)
 _MIN_ARRAY = 9
 
@@ -539,6 +543,7 @@ def apply(
         # "the latest ...": of the outputs that hold some, the last ones are asked about
         recent_first = asks_for_the_last(question)
         found: list[list[dict[str, Any]]] = []
+        room = ctx.budget // RECALL_BUDGET_SHARE
         for at, before, texts in reversed(earlier) if recent_first else earlier:
             latest = at == earlier[-1][0]
             parts = [
@@ -551,7 +556,13 @@ def apply(
             if not parts:
                 continue
             links = ctx.options.profile_for(tool_name_of(before, calls)).factor_url_fields
-            found.append(_recall_unit(before, parts, calls, index, at, question if links else None))
+            unit = _fitted_unit(
+                _UnitSource(before, calls, index, at, question if links else None), parts, room, ctx
+            )
+            if unit is None:
+                continue
+            room -= sum(map(ctx.tokens_of, unit))
+            found.append(unit)
             if len(found) >= MAX_UNITS:
                 break
         for unit in reversed(found) if recent_first else found:  # in the order of the chat
@@ -592,17 +603,48 @@ def _compressed_texts(before: dict[str, Any], after: dict[str, Any]) -> list[tup
     ]
 
 
+@dataclass(frozen=True)
+class _UnitSource:
+    """Where a recall unit's parts come from: the tool message, the chat's calls by id, the
+    question's position and the output's, and the question (None: the tool's profile does
+    not factor link fields)."""
+
+    tool_message: dict[str, Any]
+    calls: dict[str, tuple[str, str]]
+    question_index: int
+    source_index: int
+    question: str | None
+
+
+def _fitted_unit(
+    source: _UnitSource, parts: Sequence[str], room: int, ctx: TransformContext
+) -> list[dict[str, Any]] | None:
+    """``_recall_unit`` of ``parts``, or of as many of the first of them as fit in ``room``
+    tokens (the header says how many more there were); None when not even one fits."""
+    unit = _recall_unit(source, parts)
+    cost = sum(map(ctx.tokens_of, unit))
+    kept = len(parts)
+    while cost > room:
+        if kept <= 1 or room <= 0:
+            return None
+        kept = max(1, min(kept - 1, kept * room // cost))  # in proportion, then closer
+        unit = _recall_unit(source, parts[:kept], len(parts) - kept)
+        cost = sum(map(ctx.tokens_of, unit))
+    return unit
+
+
 def _recall_unit(
-    tool_message: dict[str, Any],
-    parts: Sequence[str],
-    calls: dict[str, tuple[str, str]],
-    question_index: int,
-    source_index: int,
-    question: str | None,
+    source: _UnitSource, parts: Sequence[str], left_out: int = 0
 ) -> list[dict[str, Any]]:
     """The assistant call and tool result that bring ``parts`` back; JSON items with their
-    link fields factored as compression does, for ``question`` (None: the tool's profile
-    turns that off)."""
+    link fields factored as compression does, for the source's question (None: not at
+    all). ``left_out``: how many more matched than fit in the request's budget."""
+    tool_message, calls = source.tool_message, source.calls
+    question_index, source_index, question = (
+        source.question_index,
+        source.source_index,
+        source.question,
+    )
     call_id = tool_message.get("tool_call_id")
     name, arguments = calls.get(call_id, ("", "{}")) if isinstance(call_id, str) else ("", "{}")
     name = (
@@ -612,9 +654,10 @@ def _recall_unit(
     )
     seed = f"{question_index}:{source_index}:{call_id}:{len(parts)}"
     new_id = RECALL_ID_PREFIX + hashlib.sha256(seed.encode()).hexdigest()[:12]
+    more = f"; {left_out} more match, left out to keep the request in budget" if left_out else ""
     header = (
         f"[headroom: parts of an earlier {name} result (call {call_id}) that match the "
-        f"question above and were left out of it]"
+        f"question above and were left out of it{more}]"
     )
     body = _recall_body(tuple(parts), None if question is None else question_words(question))
     return [

@@ -22,7 +22,7 @@ from headroom.transforms.log_levels import level_key
 from headroom.transforms.named_values import question_spans
 from headroom.transforms.question_hits import item_question_hits, question_hits
 from headroom.transforms.rankings import asks_for_the_last, ranking
-from headroom.transforms.recall import MAX_GROUP_PARTS, MAX_UNITS
+from headroom.transforms.recall import MAX_GROUP_PARTS, MAX_UNITS, RECALL_BUDGET_SHARE
 from headroom.transforms.rolling_window import MARKER_PREFIX, marker_message
 from headroom.transforms.thresholds import comparisons, date_comparisons
 from headroom.written_forms import data_form_terms
@@ -349,6 +349,37 @@ def test_a_follow_up_naming_a_term_recalls_as_many_items_as_compression_keeps(
     sent = plan.messages[3]["content"] + _recalled(plan.messages)
     assert all(f'"id":{i},' in sent for i in held[name])
     assert plan.tokens_after < plan.tokens_before / 3
+
+
+def test_recall_keeps_to_a_share_of_the_budget() -> None:
+    """A follow-up naming a term that 364 of 4,000 events hold (all of them, as compression
+    keeps ties in place) recalls no more than a quarter of the request's budget: recall sits
+    in the last turns, which the window never drops. The header says how many were left
+    out, and the request fits."""
+    filler = "with a message long enough to cost some tokens in every single event"
+    events = [
+        {"id": i, "thread": f"RecvWorker:{i % 7}", "message": f"tick {i} {filler}"}
+        for i in range(4000)
+    ]
+    held = set(range(3, 4000, 11))
+    for i in held:
+        events[i]["thread"] = f"LearnerHandler-/10.0.0.{i % 250}:{i}"
+    messages = tool_request(json.dumps(events), "List the events.", name="events")
+    messages += [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "Which events came from the LearnerHandler thread?"},
+    ]
+    engine = Headroom(model_context_limits={"gpt-4o": 64_000})
+    plan = engine.simulate(messages)
+    budget = 64_000 - 4_000
+    recalled = plan.messages[7]
+    assert count_tokens([plan.messages[6], recalled]) <= budget // RECALL_BUDGET_SHARE
+    left_out = re.search(r"; (\d+) more match, left out", recalled["content"])
+    assert left_out is not None
+    sent = plan.messages[3]["content"] + recalled["content"]
+    shown = sum(f'"id":{i},' in sent for i in held)
+    assert shown + int(left_out.group(1)) == len(held)
+    assert plan.tokens_after <= budget
 
 
 def test_the_arguments_that_order_or_page_an_answer_are_no_terms() -> None:
