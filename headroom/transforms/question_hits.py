@@ -87,8 +87,11 @@ def question_hits(
     max_keep: int = 25,
     keep_ties: bool = True,
     from_end: bool = False,
+    rare_out: set[int] | None = None,
 ) -> set[int]:
-    """Indices of ``texts`` that the question's terms single out.
+    """Indices of ``texts`` that the question's terms single out (``rare_out``, when given,
+    gets those that hold a term at most three texts hold: what the question names most
+    surely).
 
     Terms found in more than half of the texts single nothing out (``capital`` in a list of
     countries) and are ignored. Every text holding a term that at most three texts hold is
@@ -108,7 +111,9 @@ def question_hits(
     present += _spellings_present(spelling_of, present, [scan], lambda t: _singles_out(scan, t, n))
     terms = (*terms, *spelling_of)
     matches = _term_matches(scan, present)
-    return _ranked_hits(matches, terms, n, max_keep, keep_ties, spelling_of, from_end)
+    return _ranked_hits(
+        matches, terms, n, max_keep, keep_ties, spelling_of, from_end, rare_out=rare_out
+    )
 
 
 def item_question_hits(
@@ -119,6 +124,7 @@ def item_question_hits(
     index: PartIndex | None = None,
     from_end: bool = False,
     secondary: frozenset[str] = frozenset(),
+    rare_out: set[int] | None = None,
 ) -> set[int]:
     """``question_hits`` for items made of text parts (a JSON array item's keys and values),
     each distinct part scanned once; a match lies inside one part. ``index``, when given, is
@@ -144,7 +150,9 @@ def item_question_hits(
         matches.update((first + i, found) for i, found in _term_matches(scan, present).items())
     matches = _without_common(matches, index, terms, n, spelling_of)
     hits = index.gather(matches)
-    return _ranked_hits(hits, terms, n, max_keep, keep_ties, spelling_of, from_end, secondary)
+    return _ranked_hits(
+        hits, terms, n, max_keep, keep_ties, spelling_of, from_end, secondary, rare_out
+    )
 
 
 def _spellings_present(
@@ -232,6 +240,7 @@ def _ranked_hits(
     spelling_of: Mapping[str, str],
     from_end: bool = False,
     secondary: frozenset[str] = frozenset(),
+    rare_out: set[int] | None = None,
 ) -> set[int]:
     """The texts to keep out of ``n``, from each text's matches (``question_hits``). Where
     some texts hold the user's own terms (not only ``secondary`` ones), those rank first,
@@ -260,6 +269,8 @@ def _ranked_hits(
     kinds = set(found)
     rare = {h for h in kinds if any(df[t] <= 3 and t in useful for t in h)}
     keep = {i for i, hits in pairs if hits in rare}
+    if rare_out is not None:
+        rare_out.update(keep)
     # fsum: the same score whatever order a set of terms is iterated in (hash seeds differ)
     score = {h: math.fsum(useful.get(t, 0.0) for t in h) for h in kinds}
     own = _own_scores(kinds, useful, spelling_of, secondary) if secondary else None

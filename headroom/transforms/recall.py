@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from ..conversation import role_of, text_of, tool_name_of, tool_names_by_call_id
 from ..options import ToolProfile
@@ -121,7 +121,7 @@ class _Memo(Generic[_V]):
         return value
 
 
-_memo: _Memo[list[str]] = _Memo()
+_memo: _Memo[Missing] = _Memo()
 
 
 @dataclass(frozen=True)
@@ -155,23 +155,35 @@ def recall_terms(
     return RecallTerms(question, terms, question_spans(question))
 
 
+class Missing(NamedTuple):
+    """The parts of an output a question asks for that its compressed form does not show,
+    and how many of the first of them it names plainly (a value spelt out, a term of at
+    most three items, a ranking, a group, an end): the rest only share its terms."""
+
+    parts: list[str]
+    plain: int
+
+
+_NOTHING = Missing([], 0)
+
+
 def missing_parts(
     original: str,
     compressed: str,
     asked: RecallTerms,
     spans: frozenset[str],
     latest: bool = False,
-) -> list[str]:
+) -> Missing:
     """The parts of ``original`` that the question singles out and ``compressed`` does not
     show. ``spans``: those of the question's spans that are values in ``original``
     (``_RequestOutputs.named``). The ``latest`` output before the question is also the one
     a ranking that names no column asks about ("and the 3 newest ones?")."""
     ranks = latest and ranking(asked.question) is not None
     if original == compressed:
-        return []
+        return _NOTHING
     group = _may_ask_group(asked.question, original)  # "from 2023": a term, a common one
     if not (spans or asked.terms or ranks or group):
-        return []
+        return _NOTHING
     return _memo.get_or_compute(
         (original, compressed, (asked.question, "latest" if ranks else "", *asked.terms)),
         lambda: _missing_if_named(original, compressed, asked, spans, ranks, group),
@@ -198,12 +210,12 @@ def _missing_if_named(
     spans: frozenset[str],
     ranks: bool,
     group: bool = False,
-) -> list[str]:
+) -> Missing:
     """``missing_parts``, parsing ``original`` only when the question may name a part of it:
     it spells out a value (or a key) whole, one of its identifier terms is there, or it may
     ask for a group (``_may_ask_group``)."""
     if not (spans or ranks or group) and not _may_mention(_output(original), asked.terms):
-        return []
+        return _NOTHING
     return _missing_parts(original, compressed, asked, spans, ranks)
 
 
@@ -369,19 +381,22 @@ def _occurrences(lowered: str, needle: str) -> int:
 
 def _missing_parts(
     original: str, compressed: str, asked: RecallTerms, spans: frozenset[str], ranks: bool
-) -> list[str]:
+) -> Missing:
     document = parse_json(original)
     if is_json_document(document):
-        named, most = _asked_of.get_or_compute(
+        named = _asked_of.get_or_compute(
             (original, "latest" if ranks else "", (asked.question, *asked.terms, *sorted(spans))),
             lambda: _asked_items(_output(original).arrays, asked, spans, ranks),
         )
-        return _json_parts(named, most, compressed, asked.terms)
+        return _json_parts(named, compressed, asked.terms)
     lines = original.split("\n")
     if len(lines) < _MIN_ARRAY:
-        return []
-    hits = question_hits(lines, asked.terms, max_keep=kept_for_terms(len(lines)))
-    return [lines[i] for i in sorted(hits) if lines[i] not in compressed]
+        return _NOTHING
+    rare: set[int] = set()
+    hits = question_hits(lines, asked.terms, kept_for_terms(len(lines)), rare_out=rare)
+    order = [*sorted(rare), *sorted(hits - rare)]
+    shown = [i for i in order if lines[i] not in compressed]
+    return Missing([lines[i] for i in shown], sum(1 for i in shown if i in rare))
 
 
 @functools.lru_cache(maxsize=16)  # a new question of an agent loop asks of the same outputs
@@ -402,18 +417,27 @@ def _visible_json(compressed: str) -> tuple[str, bool]:
     return (compressed, False) if shown is None else (shown, True)
 
 
+class _AskedItems(NamedTuple):
+    """The items of an output's lists a question asks for, those it names plainly first
+    (the first ``plain``), and how many of them to bring back at most."""
+
+    items: list[Any]
+    plain: int
+    most: int
+
+
 def _asked_items(
     arrays: list[list[Any]], asked: RecallTerms, spans: frozenset[str], any_column: bool
-) -> tuple[list[Any], int]:
-    """(the items of ``arrays`` the question asks for, first what it asks most plainly; how
-    many of them to bring back at most). It does not depend on how the output was
-    compressed: the rolling window's harder passes over a long chat reuse it."""
+) -> _AskedItems:
+    """The items of ``arrays`` the question asks for. It does not depend on how the output
+    was compressed: the rolling window's harder passes over a long chat reuse it."""
     terms = asked.terms
     ranks = ranking(asked.question)
     reach = neighbour_reach(asked.question)
     end = asked_end(asked.question)
     most = MAX_PARTS if ranks is None else max(MAX_PARTS, ranks.count)  # "the 10 largest"
     named: list[Any] = []
+    rest: list[Any] = []  # the items that only share the question's terms, after the others
     for items in arrays:
         index = list_index(items)
         # a term inside a value the question spells out whole names nothing else: asked
@@ -422,9 +446,12 @@ def _asked_items(
         own = tuple(t for t in terms if t not in covered) if covered else terms
         # the items its terms match, as many as compression keeps for them in place
         keep = kept_for_terms(len(items))
-        hits = item_question_hits([p[0] for p in list_parts(items)], own, keep, index=index)
+        rare: set[int] = set()
+        parts = [p[0] for p in list_parts(items)]
+        hits = item_question_hits(parts, own, keep, index=index, rare_out=rare)
         spelt = named_items(index, spans)
         hits |= spelt
+        rare |= spelt
         first: set[int] = set()  # what the question asks most plainly, before other hits
         if ranks is not None:  # "the 5 largest by size": of a column the question names
             columns = numeric_columns(items)
@@ -446,23 +473,26 @@ def _asked_items(
         first -= ends
         named.extend(items[i] for i in sorted(first))
         matched = hits - first - ends
-        named.extend(items[i] for i in sorted(matched))
+        named.extend(items[i] for i in sorted(matched & rare))
+        rest.extend(items[i] for i in sorted(matched - rare))
         most += max(0, len(matched) - MAX_PARTS)
-    return named, most
+    return _AskedItems([*named, *rest], len(named), most)
 
 
 # The items a question asks for, by (original, "latest" or "", (question, terms, spans)).
-_asked_of: _Memo[tuple[list[Any], int]] = _Memo(max_entries=256)
+_asked_of: _Memo[_AskedItems] = _Memo(max_entries=256)
 
 
-def _json_parts(named: list[Any], most: int, compressed: str, terms: Sequence[str]) -> list[str]:
-    """The items of ``named`` (at most ``most``) that ``compressed`` does not show, each as
+def _json_parts(asked: _AskedItems, compressed: str, terms: Sequence[str]) -> Missing:
+    """The items asked for (at most ``most``) that ``compressed`` does not show, each as
     minified JSON (an item too long to send whole, shortened)."""
+    named, most = asked.items, asked.most
     if not named:
-        return []
+        return _NOTHING
     shown, sort_keys = _visible_json(compressed)  # only now: writing out costs a pass
     parts: list[str] = []
-    for item in named:
+    plain = 0
+    for at, item in enumerate(named):
         text = dumps_min(item)
         seen = dumps_min(item, True) if sort_keys else text
         if text is None or seen is None or seen in shown:
@@ -471,9 +501,10 @@ def _json_parts(named: list[Any], most: int, compressed: str, terms: Sequence[st
             text = dumps_min(Shrinker(_ITEM_PROFILE, terms).shrink(item, 0, True))
         if text and text not in parts:
             parts.append(text)
+            plain += at < asked.plain
         if len(parts) >= most:
-            return parts
-    return parts
+            break
+    return Missing(parts, plain)
 
 
 def _end_items(
@@ -542,19 +573,22 @@ def apply(
         asked = recall_terms(question, originals, outputs.lowered, days)
         # "the latest ...": of the outputs that hold some, the last ones are asked about
         recent_first = asks_for_the_last(question)
-        found: list[list[dict[str, Any]]] = []
-        room = ctx.budget // RECALL_BUDGET_SHARE
+        candidates: list[tuple[int, dict[str, Any], list[str], bool]] = []
         for at, before, texts in reversed(earlier) if recent_first else earlier:
             latest = at == earlier[-1][0]
-            parts = [
-                p
+            found = [
+                missing_parts(original, shown, asked, outputs.named(original, asked.spans), latest)
                 for original, shown in texts
-                for p in missing_parts(
-                    original, shown, asked, outputs.named(original, asked.spans), latest
-                )
             ]
-            if not parts:
-                continue
+            parts = [p for missing in found for p in missing.parts]
+            if parts:
+                candidates.append((at, before, parts, any(m.plain for m in found)))
+        # the outputs holding what the question names plainly first: an output whose items
+        # only share its terms ("2012" in every date) must not take another's place
+        candidates.sort(key=lambda c: not c[3])
+        chosen: list[tuple[int, list[dict[str, Any]]]] = []
+        room = ctx.budget // RECALL_BUDGET_SHARE
+        for at, before, parts, _ in candidates:
             links = ctx.options.profile_for(tool_name_of(before, calls)).factor_url_fields
             unit = _fitted_unit(
                 _UnitSource(before, calls, index, at, question if links else None), parts, room, ctx
@@ -562,10 +596,10 @@ def apply(
             if unit is None:
                 continue
             room -= sum(map(ctx.tokens_of, unit))
-            found.append(unit)
-            if len(found) >= MAX_UNITS:
+            chosen.append((at, unit))
+            if len(chosen) >= MAX_UNITS:
                 break
-        for unit in reversed(found) if recent_first else found:  # in the order of the chat
+        for _, unit in sorted(chosen, key=lambda c: c[0]):  # in the order of the chat
             out.extend(unit)
             added += sum(map(ctx.tokens_of, unit))
             units += 1

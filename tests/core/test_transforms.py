@@ -461,6 +461,41 @@ def _five_event_lists(follow_up: str) -> list[dict[str, Any]]:
     ]
 
 
+def test_recall_prefers_the_output_that_names_the_answer_to_those_sharing_a_term() -> None:
+    """Four outputs: in the first three, 12 events each say "2012"; in the last, one event
+    is from Zanzibar, in 2012. Asked "What happened in Zanzibar in 2012?", the Zanzibar
+    event comes back, though recall brings back at most MAX_UNITS outputs and the first
+    three come before it."""
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "You are helpful."},
+        {"role": "user", "content": "List the events of each day."},
+    ]
+    for day in range(4):
+        events = [
+            {"id": day * 1000 + i, "place": f"p{i}", "note": f"n{i}" + "x" * 100} for i in range(60)
+        ]
+        for i in range(3, 60, 5):
+            events[i]["note"] = f"released in 2012, build {i}" + "y" * 80
+        if day == 3:
+            events[31] = {"id": 3031, "place": "Zanzibar", "note": "opened in 2012"}
+        call = {"id": f"call_{day}", "type": "function", "function": {"name": "events"}}
+        call["function"]["arguments"] = json.dumps({"day": day})
+        messages += [
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": f"call_{day}", "content": json.dumps(events)},
+        ]
+    shown = Headroom().simulate(messages).messages
+    assert all('"id":3031' not in str(m.get("content")) for m in shown)
+    messages += [
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "What happened in Zanzibar in 2012?"},
+    ]
+    plan = Headroom().simulate(messages)
+    recalled = [m["content"] for m in plan.messages[11:] if m.get("role") == "tool"]
+    assert any('"id":3031' in text for text in recalled)
+    assert len(recalled) <= MAX_UNITS
+
+
 @pytest.mark.parametrize(
     ("follow_up", "days"),
     [
