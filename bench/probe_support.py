@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from headroom import Headroom
+from headroom.transforms.json_null_fields import NULL_FIELDS_KEY, expand_null_fields
 from headroom.transforms.json_url_fields import URL_FIELDS_KEY, expand_url_fields
 from headroom.transforms.tool_output import split_digest
 
@@ -88,8 +89,9 @@ def ask(
 
 def _written_out(content: str) -> str:
     """``content`` with, after it, its JSON with the link fields it sends as one template
-    written out again (``"forks_url": "{url}/forks"``): those values are in the request."""
-    if URL_FIELDS_KEY not in content:
+    (``"forks_url": "{url}/forks"``) and the null fields it sends as a list of names written
+    out again: those values are in the request."""
+    if URL_FIELDS_KEY not in content and NULL_FIELDS_KEY not in content:
         return content
     if content.startswith("[headroom:"):  # a recall unit: its header line, then the items
         body = content.split("\n", 1)[-1]
@@ -99,8 +101,8 @@ def _written_out(content: str) -> str:
         document = json.loads(body)
     except ValueError:
         return content
-    written = json.dumps(expand_url_fields(document), ensure_ascii=False, separators=(",", ":"))
-    return f"{content}\n{written}"
+    written = expand_null_fields(expand_url_fields(document))
+    return f"{content}\n{json.dumps(written, ensure_ascii=False, separators=(',', ':'))}"
 
 
 def _with_system_line(messages: list[Any], line: str) -> list[Any]:

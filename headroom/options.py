@@ -59,6 +59,11 @@ class ToolProfile(BaseModel):
         description="send the link fields an object derives from its own url (GitHub's"
         " forks_url, keys_url...) as one template, defined once and named after that",
     )
+    factor_null_fields: bool = Field(
+        True,
+        description="send an object's null fields as one list of their names"
+        ' ("__headroom_nulls": "fax company"), where that is shorter',
+    )
     keep_ties: bool = Field(
         True,
         description="keep every item or line the question matches as well as the last one"

@@ -41,6 +41,7 @@ from .json_compress import (
     numeric_columns,
     parse_json,
 )
+from .json_null_fields import NULL_FIELDS_KEY, expand_null_fields, factor_null_fields
 from .json_references import SAME_AS_KEY, expand_references
 from .json_url_fields import URL_FIELDS_KEY, expand_url_fields, factor_url_fields
 from .named_values import (
@@ -401,19 +402,21 @@ def _missing_parts(
 
 @functools.lru_cache(maxsize=16)  # a new question of an agent loop asks of the same outputs
 def _visible_json(compressed: str) -> tuple[str, bool]:
-    """(what the compressed output shows, with repeated objects and link fields written out
-    again, whether its keys are sorted), so an item that is there but refers to an earlier
-    copy of its ``user``, or names its links' template, counts as shown. Link fields come
-    back in the template's order: with them, objects compare with their keys sorted."""
+    """(what the compressed output shows, with repeated objects, link fields and null fields
+    written out again, whether its keys are sorted), so an item that is there but refers to
+    an earlier copy of its ``user``, names its links' template or lists its null fields,
+    counts as shown. Those fields come back in another order: with them, objects compare
+    with their keys sorted."""
     body = split_digest(compressed)[0]
-    if SAME_AS_KEY not in body and URL_FIELDS_KEY not in body:
+    if SAME_AS_KEY not in body and URL_FIELDS_KEY not in body and NULL_FIELDS_KEY not in body:
         return compressed, False
     document = parse_json(body)
     if not is_json_document(document):
         return compressed, False
-    if URL_FIELDS_KEY not in body:
+    if URL_FIELDS_KEY not in body and NULL_FIELDS_KEY not in body:
         return dumps_min(expand_references(document)) or compressed, False
-    shown = dumps_min(expand_url_fields(expand_references(document)), True)
+    written = expand_null_fields(expand_url_fields(expand_references(document)))
+    shown = dumps_min(written, True)
     return (compressed, False) if shown is None else (shown, True)
 
 
@@ -589,9 +592,10 @@ def apply(
         chosen: list[tuple[int, list[dict[str, Any]]]] = []
         room = ctx.budget // RECALL_BUDGET_SHARE
         for at, before, parts, _ in candidates:
-            links = ctx.options.profile_for(tool_name_of(before, calls)).factor_url_fields
+            profile = ctx.options.profile_for(tool_name_of(before, calls))
+            factors = (profile.factor_url_fields, profile.factor_null_fields)
             unit = _fitted_unit(
-                _UnitSource(before, calls, index, at, question if links else None), parts, room, ctx
+                _UnitSource(before, calls, index, at, question, factors), parts, room, ctx
             )
             if unit is None:
                 continue
@@ -607,15 +611,20 @@ def apply(
 
 
 @functools.lru_cache(maxsize=256)
-def _recall_body(parts: tuple[str, ...], asked_words: frozenset[str] | None) -> str:
-    """The parts as one JSON list when each is JSON, with their link fields factored for a
-    question of ``asked_words`` (None: not at all); as lines otherwise. Memoized: an agent
-    loop sends the same recall units with every request."""
+def _recall_body(
+    parts: tuple[str, ...], asked_words: frozenset[str], factors: tuple[bool, bool]
+) -> str:
+    """The parts as one JSON list when each is JSON, with their link fields and null fields
+    factored (as ``factors`` say) for a question of ``asked_words``; as lines otherwise.
+    Memoized: an agent loop sends the same recall units with every request."""
     if all(p[:1] in "{[" for p in parts):
         with contextlib.suppress(ValueError):  # lines that merely look like JSON stay lines
             items: Any = [json.loads(p) for p in parts]
-            if asked_words is not None:
+            links, nulls = factors
+            if links:
                 items, _ = factor_url_fields(items, asked_words)
+            if nulls:
+                items, _ = factor_null_fields(items, asked_words)
             return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
     return "\n".join(parts)
 
@@ -640,14 +649,15 @@ def _compressed_texts(before: dict[str, Any], after: dict[str, Any]) -> list[tup
 @dataclass(frozen=True)
 class _UnitSource:
     """Where a recall unit's parts come from: the tool message, the chat's calls by id, the
-    question's position and the output's, and the question (None: the tool's profile does
-    not factor link fields)."""
+    question's position and the output's, the question, and whether the tool's profile
+    factors link fields and null fields."""
 
     tool_message: dict[str, Any]
     calls: dict[str, tuple[str, str]]
     question_index: int
     source_index: int
-    question: str | None
+    question: str
+    factors: tuple[bool, bool]
 
 
 def _fitted_unit(
@@ -674,11 +684,7 @@ def _recall_unit(
     link fields factored as compression does, for the source's question (None: not at
     all). ``left_out``: how many more matched than fit in the request's budget."""
     tool_message, calls = source.tool_message, source.calls
-    question_index, source_index, question = (
-        source.question_index,
-        source.source_index,
-        source.question,
-    )
+    question_index, source_index = source.question_index, source.source_index
     call_id = tool_message.get("tool_call_id")
     name, arguments = calls.get(call_id, ("", "{}")) if isinstance(call_id, str) else ("", "{}")
     name = (
@@ -693,7 +699,7 @@ def _recall_unit(
         f"[headroom: parts of an earlier {name} result (call {call_id}) that match the "
         f"question above and were left out of it{more}]"
     )
-    body = _recall_body(tuple(parts), None if question is None else question_words(question))
+    body = _recall_body(tuple(parts), question_words(source.question), source.factors)
     return [
         {
             "role": "assistant",

@@ -42,6 +42,7 @@ from ..tokens import (
 from .base import TransformContext
 from .flags import question_words
 from .json_compress import Shrinker, dumps_min, is_json_document, minified_json, parse_json
+from .json_null_fields import NULL_TEXT, factor_null_fields
 from .json_references import reference_repeats
 from .json_url_fields import URL_KEY_TEXT, factor_url_fields
 from .text_compress import shorten_lines
@@ -273,6 +274,9 @@ def _compress_json(text: str, document: Any, asked: Settings, encoding: str) -> 
     # a url to derive links from.
     if profile.factor_url_fields and URL_KEY_TEXT in minified:
         shrunk, factored = factor_url_fields(shrunk, question_words(asked.question))
+    if profile.factor_null_fields and NULL_TEXT in minified:
+        shrunk, listed = factor_null_fields(shrunk, question_words(asked.question))
+        factored += listed
     if not shrinker.stats.changed and not repeats and not factored:
         return minified
     compact = dumps_min(shrunk)

@@ -59,10 +59,14 @@ def json_item(draw: st.DrawFn, index: int) -> dict[str, Any]:
         item["url"] = url
         for name in draw(st.lists(st.sampled_from(_LINKS), max_size=6, unique=True)):
             item[f"{name}_url"] = f"{url}/{name}" + draw(st.sampled_from(["", "{/id}"]))
+    if draw(st.integers(0, 2)) == 0:  # an API's unset fields, sent as nulls
+        for name in draw(st.lists(st.sampled_from(_UNSET), max_size=7, unique=True)):
+            item[name] = None
     return item
 
 
 _LINKS = ["logs", "jobs", "artifacts", "cancel", "rerun", "events", "labels"]
+_UNSET = ["fax", "company", "due_date", "closed_at", "customer email", "state", "description"]
 
 
 @st.composite
