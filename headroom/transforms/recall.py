@@ -73,9 +73,10 @@ MAX_PARTS = 5
 # as compression keeps for it (``asked_group_most``), and at least this many.
 MAX_GROUP_PARTS = 64
 MAX_UNITS = 3  # recall units after one question
-# The recall units after one question take at most this share of the request's budget
-# (window - output buffer): they sit in the last turns, which the window never drops, so a
-# group of thousands must not crowd out the rest of the chat or fail the request.
+# The recall units after one question take what the request up to it leaves of its budget
+# (window - output buffer), and where that is less, at most this share of the budget: they
+# sit in the last turns, which the window never drops, so a group of thousands must not
+# crowd out the rest of the chat or fail the request.
 RECALL_BUDGET_SHARE = 4
 _ITEM_PROFILE = ToolProfile(max_array_items=3, max_string_length=2000, shorten_arrays_over=20)
 _MIN_ARRAY = 9
@@ -590,7 +591,7 @@ def apply(
         # only share its terms ("2012" in every date) must not take another's place
         candidates.sort(key=lambda c: not c[3])
         chosen: list[tuple[int, list[dict[str, Any]]]] = []
-        room = ctx.budget // RECALL_BUDGET_SHARE
+        room = _recall_room(out, ctx) if candidates else 0
         for at, before, parts, _ in candidates:
             profile = ctx.options.profile_for(tool_name_of(before, calls))
             factors = (profile.factor_url_fields, profile.factor_null_fields)
@@ -608,6 +609,14 @@ def apply(
             added += sum(map(ctx.tokens_of, unit))
             units += 1
     return out, TransformResult(NAME, -added, 2 * units, {"recalled_units": units})
+
+
+def _recall_room(before: list[Any], ctx: TransformContext) -> int:
+    """The tokens a question's recall units may take: what the messages ``before`` them
+    (the question included) leave of the budget, and at least ``RECALL_BUDGET_SHARE`` of
+    it. It depends only on what came before: the chat's prefix stays stable."""
+    left = ctx.budget - ctx.tool_tokens - ctx.messages_tokens(before)
+    return max(left, ctx.budget // RECALL_BUDGET_SHARE)
 
 
 @functools.lru_cache(maxsize=256)
