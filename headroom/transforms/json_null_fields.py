@@ -11,6 +11,8 @@ due date set?": ``due_date``) stays as it is, and so does a name that a space wo
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Collection
 from typing import Any
 
@@ -24,6 +26,9 @@ _MAX_DEPTH = 64  # compressed documents are far shallower; this only bounds the 
 _KEY_CHARS = len(NULL_FIELDS_KEY) + 6
 _FIELD_CHARS = len('"":null,')  # what a null field costs beyond its name
 _NAME_CHARS = 1  # what a name costs in the list: the space before it
+_CONTAINERS = (dict, list)
+# The fewest null fields whose list is shorter than they are.
+_MIN_NULLS = _KEY_CHARS // (_FIELD_CHARS - _NAME_CHARS) + 1
 
 
 def factor_null_fields(document: Any, asked_words: Collection[str] = ()) -> tuple[Any, int]:
@@ -43,56 +48,61 @@ def expand_null_fields(document: Any) -> Any:
 
 class _Factor:
     def __init__(self, asked_words: Collection[str]) -> None:
-        self.asked_words = asked_words
-        self.asked_keys: dict[str, bool] = {}
+        self.asked_words = frozenset(asked_words)
         self.changed = 0
 
     def walk(self, node: Any, depth: int) -> Any:
+        """``node`` with its objects' null fields listed; ``node`` itself where nothing in
+        it changes."""
         if depth > _MAX_DEPTH:
             return node
         if isinstance(node, list):
-            return [self.walk(v, depth + 1) if isinstance(v, (dict, list)) else v for v in node]
+            items = [self.walk(v, depth + 1) if type(v) in _CONTAINERS else v for v in node]
+            return node if all(map(operator.is_, items, node)) else items
         if not isinstance(node, dict):
             return node
         nulls = self._null_keys(node)
         out: dict[str, Any] = {}
+        same = not nulls
         for key, value in node.items():
             if key in nulls:
                 if NULL_FIELDS_KEY not in out:
                     out[NULL_FIELDS_KEY] = " ".join(nulls)
                 continue
-            out[key] = self.walk(value, depth + 1) if isinstance(value, (dict, list)) else value
+            walked = self.walk(value, depth + 1) if type(value) in _CONTAINERS else value
+            same = same and walked is value
+            out[key] = walked
         if nulls:
             self.changed += 1
-        return out
+        return node if same else out
 
     def _null_keys(self, node: dict[str, Any]) -> dict[str, None]:
         """The null fields of ``node`` to list (none where listing them saves nothing, or
         where the object already has the key)."""
-        if NULL_FIELDS_KEY in node:
-            return {}
-        keys = {
-            key: None
-            for key, value in node.items()
-            if value is None and _listable(key) and not self._asked(key)
-        }
-        saved = sum(_FIELD_CHARS - _NAME_CHARS for _ in keys) - _KEY_CHARS
-        return keys if saved > 0 else {}
-
-    def _asked(self, key: str) -> bool:
-        """Whether the question spells the field's name ("the due date": due_date)."""
-        found = self.asked_keys.get(key)
-        if found is None:
-            words = name_words(key)
-            asked = self.asked_words
-            found = bool(words) and all(w in asked or singular(w) in asked for w in words)
-            self.asked_keys[key] = found
-        return found
+        if NULL_FIELDS_KEY in node or None not in node.values():
+            return _NO_KEYS
+        nulls = [key for key, value in node.items() if value is None]
+        if len(nulls) < _MIN_NULLS:
+            return _NO_KEYS
+        asked = self.asked_words
+        keys = [key for key in nulls if _listable(key) and not (asked and _asked(key, asked))]
+        return dict.fromkeys(keys) if len(keys) >= _MIN_NULLS else _NO_KEYS
 
 
+_NO_KEYS: dict[str, None] = {}
+
+
+@functools.lru_cache(maxsize=4096)
+def _asked(key: str, asked: frozenset[str]) -> bool:
+    """Whether the question's words spell the field's name ("the due date": due_date)."""
+    words = name_words(key)
+    return bool(words) and all(w in asked or singular(w) in asked for w in words)
+
+
+@functools.lru_cache(maxsize=4096)
 def _listable(key: str) -> bool:
     """Whether a name can stand in a space-separated list and be read back the same."""
-    return bool(key) and not any(c.isspace() for c in key) and not key.startswith("__headroom")
+    return key.split() == [key] and not key.startswith("__headroom")
 
 
 def _expand(node: Any, depth: int) -> Any:
