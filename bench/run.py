@@ -78,7 +78,7 @@ def cold_engine() -> Headroom:
     recall._asked_of = recall._Memo(max_entries=256)
     recall._visible_json.cache_clear()
     recall._recall_body.cache_clear()
-    json_null_fields._asked.cache_clear()
+    flags.spells_field.cache_clear()
     json_null_fields._listable.cache_clear()
     from headroom import analysis
     from headroom.transforms import json_compress

@@ -56,6 +56,15 @@ def name_words(key: str) -> tuple[str, ...]:
     return tuple(words)
 
 
+@functools.lru_cache(maxsize=4096)
+def spells_field(key: str, asked_words: frozenset[str], ignored: str = "") -> bool:
+    """Whether ``asked_words`` (a question's, ``question_words``) spell every word of a
+    field's name but ``ignored`` ("the due date": ``due_date``; "the pull requests":
+    ``pulls_url`` ignoring "url"), a plural also standing for its singular."""
+    words = [w for w in name_words(key) if w != ignored]
+    return bool(words) and all(w in asked_words or singular(w) in asked_words for w in words)
+
+
 def asked_flag(question: str, key: str) -> bool | None:
     """The value of the boolean field ``key`` that ``question`` asks for: True when it
     spells every word of the name ("landlocked", "UN members"), False when a negation comes

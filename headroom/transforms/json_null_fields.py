@@ -16,8 +16,7 @@ import operator
 from collections.abc import Collection
 from typing import Any
 
-from ..questions import singular
-from .flags import name_words
+from .flags import spells_field
 
 NULL_FIELDS_KEY = "__headroom_nulls"
 NULL_TEXT = '":null'  # in minified JSON, where some object has a null field
@@ -85,18 +84,11 @@ class _Factor:
         if len(nulls) < _MIN_NULLS:
             return _NO_KEYS
         asked = self.asked_words
-        keys = [key for key in nulls if _listable(key) and not (asked and _asked(key, asked))]
+        keys = [key for key in nulls if _listable(key) and not (asked and spells_field(key, asked))]
         return dict.fromkeys(keys) if len(keys) >= _MIN_NULLS else _NO_KEYS
 
 
 _NO_KEYS: dict[str, None] = {}
-
-
-@functools.lru_cache(maxsize=4096)
-def _asked(key: str, asked: frozenset[str]) -> bool:
-    """Whether the question's words spell the field's name ("the due date": due_date)."""
-    words = name_words(key)
-    return bool(words) and all(w in asked or singular(w) in asked for w in words)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -17,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from ..questions import singular
-from .flags import name_words
+from .flags import spells_field
 
 URL_FIELDS_KEY = "__headroom_url_fields"
 BASE_KEY = "url"
@@ -54,8 +53,7 @@ _LinkSet = tuple[tuple[str, str], ...]  # (field, template) by field name
 
 class _Factor:
     def __init__(self, asked_words: Collection[str]) -> None:
-        self.asked_words = asked_words
-        self.asked_keys: dict[str, bool] = {}
+        self.asked_words = frozenset(asked_words)
         self.sets: dict[int, tuple[list[str], _LinkSet]] = {}  # by id() of the object
         self.holders: set[int] = set()  # id() of each container holding a link set
         self.worth: set[_LinkSet] = set()
@@ -137,13 +135,7 @@ class _Factor:
 
     def _asked(self, key: str) -> bool:
         """Whether the question spells the field's name ("the pull requests": pulls_url)."""
-        found = self.asked_keys.get(key)
-        if found is None:
-            words = [w for w in name_words(key) if w != "url"]
-            asked = self.asked_words
-            found = bool(words) and all(w in asked or singular(w) in asked for w in words)
-            self.asked_keys[key] = found
-        return found
+        return spells_field(key, self.asked_words, BASE_KEY)
 
     @staticmethod
     def _link_set(node: dict[str, Any], keys: list[str]) -> _LinkSet:

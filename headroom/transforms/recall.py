@@ -54,11 +54,7 @@ from .named_values import (
 )
 from .neighbours import neighbour_reach, neighbours
 from .part_index import PartIndex
-from .question_hits import (
-    item_question_hits,
-    kept_for_terms,
-    question_hits,
-)
+from .question_hits import item_question_hits, kept_for_terms, question_hits
 from .rankings import asked_end, asks_for_the_last, ranked_indices, ranking
 from .spellings import AccentedWords, LoweredText, accent_spellings
 from .thresholds import comparisons, date_comparisons
